@@ -1,0 +1,14 @@
+import { ADAGRAD_EPS } from '../model/config.ts';
+import type { Vec } from '../model/layout.ts';
+
+// params, grads and mem are (n,) flat buffers in one layout. Clip each gradient to [-clip, clip], then
+// AdaGrad: mem += g^2; p -= lr * g / sqrt(mem + eps). The gradient is zeroed for the next step, because
+// every backward op adds into it.
+export function adagradUpdate(params: Vec, grads: Vec, mem: Vec, n: number, lr: number, clip: number): void {
+  for (let i = 0; i < n; i++) {
+    const g = Math.min(clip, Math.max(-clip, grads[i]));
+    mem[i] += g * g;
+    params[i] -= (lr * g) / Math.sqrt(mem[i] + ADAGRAD_EPS);
+    grads[i] = 0;
+  }
+}

@@ -1,0 +1,99 @@
+import type { Window } from '../data/batches.ts';
+import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
+import type { ModelConfig, TrainConfig } from '../model/config.ts';
+import { view, type ParamLayout } from '../model/layout.ts';
+import type { Rng } from '../model/rng.ts';
+import { adagradUpdate } from './adagrad_update.ts';
+import { lossReduce } from './loss_reduce.ts';
+import { RnnWindow } from './rnn_window.ts';
+import { sample } from './sample.ts';
+
+/** The reference backend: float32 storage like the GPU, every op a plain loop in src/cpu. */
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu';
+  readonly deviceName = 'CPU (JavaScript reference)';
+  private readonly params: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly mem: Float32Array;
+  private readonly window: RnnWindow<Float32Array>;
+  private readonly lossState = new Float64Array(2); // [loss, smoothLoss]
+  private evalWindow: RnnWindow<Float32Array> | null = null;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly train: TrainConfig,
+    readonly layout: ParamLayout,
+  ) {
+    this.params = new Float32Array(layout.totalFloats);
+    this.grads = new Float32Array(layout.totalFloats);
+    this.mem = new Float32Array(layout.totalFloats);
+    this.window = new RnnWindow(config, layout, train.seqLength, train.batchSize, Float32Array);
+  }
+
+  step(w: Window): void {
+    if (w.reset) this.window.resetHidden();
+    const { seqLength: T, batchSize: B } = this.train;
+    this.window.forward(this.params, w.inputs, w.targets);
+    lossReduce(this.lossState, this.window.rowLoss, T * B, 1 / B);
+    this.window.backward(this.params, this.grads, w.inputs);
+    adagradUpdate(this.params, this.grads, this.mem, this.layout.totalFloats, this.train.learningRate, this.train.clip);
+    this.window.carryHidden();
+  }
+
+  async readLoss(): Promise<LossReading> {
+    return { loss: this.lossState[0], smoothLoss: this.lossState[1] };
+  }
+
+  async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
+    const H = this.config.hiddenSize;
+    const h = req.from === 'stream0' ? this.window.hs.slice(0, H) : new Float32Array(H);
+    const out = new Uint32Array(req.length);
+    sample(out, h, this.weights(), H, this.config.vocabSize, req.primeIds, req.temperature, req.argmax, rng);
+    return out;
+  }
+
+  async getState(): Promise<TrainingState> {
+    const BH = this.train.batchSize * this.config.hiddenSize;
+    return {
+      params: this.params.slice(),
+      mem: this.mem.slice(),
+      hidden: this.window.hs.slice(0, BH),
+      smoothLoss: this.lossState[1],
+    };
+  }
+
+  setState(s: TrainingState): void {
+    this.params.set(s.params);
+    this.mem.set(s.mem);
+    this.window.hs.set(s.hidden);
+    this.lossState[1] = s.smoothLoss;
+  }
+
+  async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
+    const T = this.train.seqLength;
+    this.evalWindow ??= new RnnWindow(this.config, this.layout, T, 1, Float32Array);
+    const w = this.evalWindow;
+    w.resetHidden();
+    const inputs = new Uint32Array(T);
+    const targets = new Uint32Array(T);
+    let lossSum = 0;
+    for (let start = 0; start + 1 < ids.length; start += T) {
+      const n = Math.min(T, ids.length - 1 - start);
+      // The last window is padded with ignored targets (>= V): their loss is zero.
+      for (let t = 0; t < T; t++) {
+        inputs[t] = t < n ? ids[start + t] : 0;
+        targets[t] = t < n ? ids[start + t + 1] : 0xffffffff;
+      }
+      lossSum += w.forward(this.params, inputs, targets);
+      w.carryHidden();
+    }
+    return { lossSum, count: Math.max(0, ids.length - 1) };
+  }
+
+  destroy(): void {}
+
+  private weights() {
+    const p = (name: string) => view(this.params, this.layout.byName[name]);
+    return { Wxh: p('Wxh'), Whh: p('Whh'), bh: p('bh'), Why: p('Why'), by: p('by') };
+  }
+}

@@ -1,0 +1,43 @@
+import type { Window } from '../data/batches.ts';
+import type { Rng } from './rng.ts';
+
+// What the training loop, the CLI and the page need from a backend. The CPU reference and the WebGPU
+// engine both implement it, so every command runs on either.
+
+export interface TrainingState {
+  params: Float32Array; // flat, in the model's layout
+  mem: Float32Array; // AdaGrad memory, same layout
+  hidden: Float32Array; // (B, H) carried hidden state
+  smoothLoss: number;
+}
+
+export interface LossReading {
+  loss: number; // the last step's loss: summed over the window, averaged over the batch
+  smoothLoss: number;
+}
+
+export interface SampleRequest {
+  length: number;
+  primeIds: Uint32Array; // at least one id; the last one is the first input of the sampled sequence
+  temperature: number;
+  argmax: boolean;
+  /** 'stream0' continues from the carried state of stream 0 (training samples); 'zero' starts fresh. */
+  from: 'stream0' | 'zero';
+}
+
+export interface Backend {
+  readonly kind: 'cpu' | 'gpu';
+  /** One line saying what computes: the CPU, or the GPU adapter's vendor, architecture and description. */
+  readonly deviceName: string;
+  /** One training step: forward, loss, backward, clip and update. On the GPU it is queued, not awaited. */
+  step(window: Window): void;
+  /** Loss and smoothed loss after the last step (a readback on the GPU: call it only to print). */
+  readLoss(): Promise<LossReading>;
+  /** Draws `length` ids; the carried training state is left unchanged. Uses one rng.uniform() per id unless argmax. */
+  sample(request: SampleRequest, rng: Rng): Promise<Uint32Array>;
+  getState(): Promise<TrainingState>;
+  setState(state: TrainingState): void;
+  /** Cross-entropy over ids from a zero state, carrying it throughout: the sum in nats and the number of predictions. */
+  evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }>;
+  destroy(): void;
+}
