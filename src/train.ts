@@ -60,9 +60,10 @@ export class Trainer {
       );
       out.sample = { iter: n, text: this.corpus.vocab.decode(ids) };
     }
-    this.backend.step(w);
+    const logNow = logEvery > 0 && n % logEvery === 0;
+    this.backend.step(w, logNow);
     this.iteration = n + 1;
-    if (logEvery > 0 && n % logEvery === 0) out.log = await this.log(n);
+    if (logNow) out.log = await this.log(n);
     return out;
   }
 

@@ -29,8 +29,11 @@ export interface Backend {
   readonly kind: 'cpu' | 'gpu';
   /** One line saying what computes: the CPU, or the GPU adapter's vendor, architecture and description. */
   readonly deviceName: string;
-  /** One training step: forward, loss, backward, clip and update. On the GPU it is queued, not awaited. */
-  step(window: Window): void;
+  /**
+   * One training step: forward, loss, backward, clip and update. On the GPU it is queued, not awaited.
+   * `keepLoss` says readLoss() will follow, so the GPU copies the loss out within the same submit.
+   */
+  step(window: Window, keepLoss?: boolean): void;
   /** Loss and smoothed loss after the last step (a readback on the GPU: call it only to print). */
   readLoss(): Promise<LossReading>;
   /** Draws `length` ids; the carried training state is left unchanged. Uses one rng.uniform() per id unless argmax. */

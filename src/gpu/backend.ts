@@ -1,0 +1,301 @@
+import type { Window } from '../data/batches.ts';
+import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
+import { ADAGRAD_EPS, type ModelConfig, type TrainConfig } from '../model/config.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import type { Rng } from '../model/rng.ts';
+import { BufferPool, upload } from './buffers.ts';
+import type { GpuContext } from './device.ts';
+import { bind, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { RnnProgram, type Dispatch } from './rnn_program.ts';
+
+// The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
+// (three flat buffers in the model's layout), the activations of one window, and the carried hidden
+// state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
+
+const SHADERS = [
+  'input_projection',
+  'rnn_step',
+  'matmul',
+  'matmul_naive',
+  'softmax_cross_entropy',
+  'loss_reduce',
+  'bias_grad',
+  'rnn_step_backward',
+  'input_projection_backward',
+  'adagrad_update',
+  'sample',
+];
+const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
+const EVAL_WINDOWS_PER_SUBMIT = 256;
+
+export class GpuBackend implements Backend {
+  readonly kind = 'gpu';
+  readonly deviceName: string;
+  readonly pool: BufferPool;
+  /** Queue submits so far: a test checks there is exactly one per training step. */
+  submits = 0;
+  readonly dispatchesPerStep: number;
+  readonly matmulKernel: string;
+  private readonly device: GPUDevice;
+  private readonly params: GPUBuffer;
+  private readonly grads: GPUBuffer;
+  private readonly mem: GPUBuffer;
+  private readonly program: RnnProgram;
+  private readonly carry: GPUBuffer;
+  private readonly update: Dispatch;
+  private readonly lossReadback: GPUBuffer;
+  private lossKept = false;
+  private sampler: Sampler | null = null;
+  private evaluator: Evaluator | null = null;
+  private uncaptured: string | null = null;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    private readonly lib: KernelLibrary,
+    readonly config: ModelConfig,
+    readonly train: TrainConfig,
+    readonly layout: ParamLayout,
+  ) {
+    this.device = ctx.device;
+    this.deviceName = `GPU: ${ctx.adapterName}`;
+    this.device.addEventListener('uncapturederror', (e) => {
+      this.uncaptured ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
+    this.pool = new BufferPool(this.device);
+    const bytes = layout.totalFloats * 4;
+    this.params = this.pool.storage('params', bytes);
+    this.grads = this.pool.storage('grads', bytes);
+    this.mem = this.pool.storage('adagrad memory', bytes);
+    this.matmulKernel = ctx.isCpuAdapter ? 'matmul_naive' : 'matmul';
+    this.program = new RnnProgram(lib, this.pool, config, layout, train.seqLength, train.batchSize, { params: this.params, grads: this.grads }, this.matmulKernel);
+    this.carry = this.pool.storage('carried hidden state', train.batchSize * config.hiddenSize * 4);
+    const count = layout.totalFloats;
+    const updatePipeline = this.lib.pipeline('adagrad_update', { COUNT: count, LR: train.learningRate, CLIP: train.clip, EPS: ADAGRAD_EPS, WG: 256 });
+    const [x, y] = grid2d(Math.ceil(count / 256), this.device.limits.maxComputeWorkgroupsPerDimension);
+    this.update = { pipeline: updatePipeline, bindGroup: bind(this.device, updatePipeline, [this.params, this.grads, this.mem]), workgroups: [x, y, 1] };
+    this.lossReadback = this.pool.readback('loss readback', 8);
+    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length + 1;
+  }
+
+  static async create(ctx: GpuContext, source: ShaderSource, config: ModelConfig, train: TrainConfig, layout: ParamLayout): Promise<GpuBackend> {
+    const lib = new KernelLibrary(ctx.device, source);
+    // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
+    await lib.checkCompilation(SHADERS);
+    const backend = new GpuBackend(ctx, lib, config, train, layout);
+    await backend.checkErrors();
+    return backend;
+  }
+
+  step(w: Window, keepLoss = false): void {
+    const queue = this.device.queue;
+    upload(queue, this.program.inputs, w.inputs);
+    upload(queue, this.program.targets, w.targets);
+    const encoder = this.device.createCommandEncoder();
+    if (w.reset) encoder.clearBuffer(this.program.hs, 0, this.train.batchSize * this.config.hiddenSize * 4);
+    const pass = encoder.beginComputePass();
+    RnnProgram.encode(pass, this.program.forward);
+    RnnProgram.encode(pass, this.program.backward);
+    RnnProgram.encode(pass, [this.update]);
+    pass.end();
+    this.program.encodeCarry(encoder, this.carry);
+    if (keepLoss) encoder.copyBufferToBuffer(this.program.lossState, 0, this.lossReadback, 0, 8);
+    this.submit(encoder);
+    this.lossKept = keepLoss;
+  }
+
+  async readLoss(): Promise<LossReading> {
+    if (!this.lossKept) {
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(this.program.lossState, 0, this.lossReadback, 0, 8);
+      this.submit(encoder);
+    }
+    this.lossKept = false;
+    const [loss, smoothLoss] = await this.read(this.lossReadback, 8);
+    return { loss, smoothLoss };
+  }
+
+  async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
+    this.sampler ??= new Sampler(this.lib, this.pool, this.config, this.layout, this.params);
+    const encoder = this.device.createCommandEncoder();
+    const H4 = this.config.hiddenSize * 4;
+    if (req.from === 'stream0') encoder.copyBufferToBuffer(this.program.hs, 0, this.sampler.scratch, 0, H4);
+    else encoder.clearBuffer(this.sampler.scratch, 0, H4);
+    const readback = this.sampler.encode(encoder, req, rng.state());
+    this.submit(encoder);
+    if (!req.argmax) for (let i = 0; i < req.length; i++) rng.nextU32();
+    const ids = new Uint32Array(await this.read(readback, req.length * 4, Uint32Array));
+    return ids;
+  }
+
+  async getState(): Promise<TrainingState> {
+    const bytes = this.layout.totalFloats * 4;
+    const BH4 = this.train.batchSize * this.config.hiddenSize * 4;
+    const staging = this.pool.readback('state readback', 2 * bytes + BH4 + 8);
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes);
+    encoder.copyBufferToBuffer(this.mem, 0, staging, bytes, bytes);
+    encoder.copyBufferToBuffer(this.program.hs, 0, staging, 2 * bytes, BH4);
+    encoder.copyBufferToBuffer(this.program.lossState, 0, staging, 2 * bytes + BH4, 8);
+    this.submit(encoder);
+    const all = await this.read(staging, 2 * bytes + BH4 + 8);
+    staging.destroy();
+    const n = this.layout.totalFloats;
+    return {
+      params: all.slice(0, n),
+      mem: all.slice(n, 2 * n),
+      hidden: all.slice(2 * n, 2 * n + BH4 / 4),
+      smoothLoss: all[2 * n + BH4 / 4 + 1],
+    };
+  }
+
+  setState(s: TrainingState): void {
+    const queue = this.device.queue;
+    upload(queue, this.params, s.params);
+    upload(queue, this.mem, s.mem);
+    upload(queue, this.program.hs, s.hidden);
+    upload(queue, this.program.lossState, new Float32Array([0, s.smoothLoss]));
+  }
+
+  async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
+    this.evaluator ??= new Evaluator(
+      new RnnProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, { params: this.params, grads: this.grads }, this.matmulKernel),
+      this.lib,
+      this.pool,
+    );
+    const losses = await this.evaluator.run(ids, (encoder) => this.submit(encoder), (b, n) => this.read(b, n));
+    let lossSum = 0;
+    for (const l of losses) lossSum += l;
+    return { lossSum, count: Math.max(0, ids.length - 1) };
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.device.destroy();
+  }
+
+  private submit(encoder: GPUCommandEncoder): void {
+    this.device.queue.submit([encoder.finish()]);
+    this.submits++;
+  }
+
+  /** Maps a readback buffer and copies `bytes` out; fails with the device's first uncaptured error. */
+  private async read<T extends Float32ArrayConstructor | Uint32ArrayConstructor = Float32ArrayConstructor>(
+    buffer: GPUBuffer,
+    bytes: number,
+    ctor?: T,
+  ): Promise<Float32Array> {
+    await buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4);
+    const copy = new (ctor ?? Float32Array)(buffer.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0));
+    buffer.unmap();
+    await this.checkErrors();
+    return copy as Float32Array;
+  }
+
+  private async checkErrors(): Promise<void> {
+    if (this.uncaptured) throw new Error(`WebGPU error: ${this.uncaptured}`);
+  }
+}
+
+/** sample.wgsl's buffers and pipeline, made on the first sample and grown for longer requests. */
+class Sampler {
+  readonly scratch: GPUBuffer; // [h, hNext, logits]
+  private readonly request: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
+  private ids: GPUBuffer | null = null;
+  private readback: GPUBuffer | null = null;
+  private capacity = 0;
+  private bindGroup: GPUBindGroup | null = null;
+
+  constructor(
+    private readonly lib: KernelLibrary,
+    private readonly pool: BufferPool,
+    config: ModelConfig,
+    layout: ParamLayout,
+    private readonly params: GPUBuffer,
+  ) {
+    const { hiddenSize: H, vocabSize: V } = config;
+    const off = (name: string) => layout.byName[name].offset;
+    this.pipeline = lib.pipeline('sample', { H, V, OFF_WXH: off('Wxh'), OFF_WHH: off('Whh'), OFF_BH: off('bh'), OFF_WHY: off('Why'), OFF_BY: off('by') });
+    this.scratch = pool.storage('sample scratch', (2 * H + V) * 4);
+    this.request = pool.uniform('sample request', 32);
+  }
+
+  encode(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[]): GPUBuffer {
+    const P = req.primeIds.length;
+    const needed = P + req.length;
+    if (needed > this.capacity) {
+      this.capacity = Math.max(needed, 256);
+      this.ids = this.pool.storage('sample ids', this.capacity * 4);
+      this.readback = this.pool.readback('sample readback', this.capacity * 4);
+      this.bindGroup = bind(this.lib.device, this.pipeline, [this.request, this.params, this.scratch, this.ids]);
+    }
+    const queue = this.lib.device.queue;
+    const request = new ArrayBuffer(32);
+    new Uint32Array(request, 0, 3).set([P, req.length, req.argmax ? 1 : 0]);
+    new Float32Array(request, 12, 1)[0] = 1 / req.temperature;
+    new Uint32Array(request, 16, 4).set(rngState);
+    upload(queue, this.request, request);
+    upload(queue, this.ids!, req.primeIds);
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup!);
+    pass.dispatchWorkgroups(SAMPLE_WG_LIMIT);
+    pass.end();
+    encoder.copyBufferToBuffer(this.ids!, P * 4, this.readback!, 0, Math.max(4, req.length * 4));
+    return this.readback!;
+  }
+}
+
+/**
+ * Forward-only passes over a whole text with batch 1, carrying the hidden state from window to window.
+ * The text is uploaded once; each window copies its slice into the program's inputs and its loss into a
+ * per-window slot, so a whole chunk of windows is one submit and the losses are read back once.
+ */
+class Evaluator {
+  private readonly carry: GPUBuffer;
+
+  constructor(
+    private readonly program: RnnProgram,
+    private readonly lib: KernelLibrary,
+    private readonly pool: BufferPool,
+  ) {
+    this.carry = pool.storage('eval carry', program.config.hiddenSize * 4);
+  }
+
+  async run(ids: Uint32Array, submit: (e: GPUCommandEncoder) => void, read: (b: GPUBuffer, bytes: number) => Promise<Float32Array>): Promise<Float32Array> {
+    const T = this.program.T;
+    const windows = Math.ceil(Math.max(0, ids.length - 1) / T);
+    if (windows === 0) return new Float32Array(0);
+    const inputs = new Uint32Array(windows * T);
+    const targets = new Uint32Array(windows * T).fill(0xffffffff); // past the end: ignored
+    inputs.set(ids.subarray(0, ids.length - 1));
+    targets.set(ids.subarray(1));
+    const device = this.lib.device;
+    const allInputs = this.pool.storage('eval inputs', inputs.byteLength);
+    const allTargets = this.pool.storage('eval targets', targets.byteLength);
+    const losses = this.pool.storage('eval window losses', windows * 4);
+    const readback = this.pool.readback('eval readback', windows * 4);
+    upload(device.queue, allInputs, inputs);
+    upload(device.queue, allTargets, targets);
+    const p = this.program;
+    let encoder = device.createCommandEncoder();
+    encoder.clearBuffer(p.hs, 0, p.config.hiddenSize * 4);
+    for (let w = 0; w < windows; w++) {
+      encoder.copyBufferToBuffer(allInputs, w * T * 4, p.inputs, 0, T * 4);
+      encoder.copyBufferToBuffer(allTargets, w * T * 4, p.targets, 0, T * 4);
+      const pass = encoder.beginComputePass();
+      RnnProgram.encode(pass, p.forward);
+      pass.end();
+      p.encodeCarry(encoder, this.carry);
+      encoder.copyBufferToBuffer(p.lossState, 0, losses, w * 4, 4);
+      if ((w + 1) % EVAL_WINDOWS_PER_SUBMIT === 0 || w === windows - 1) {
+        if (w === windows - 1) encoder.copyBufferToBuffer(losses, 0, readback, 0, windows * 4);
+        submit(encoder);
+        encoder = device.createCommandEncoder();
+      }
+    }
+    const result = await read(readback, windows * 4);
+    for (const b of [allInputs, allTargets, losses, readback]) b.destroy();
+    return result;
+  }
+}

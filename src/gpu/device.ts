@@ -1,0 +1,51 @@
+// What the engine needs from any adapter, in Node or in the page: a device with the adapter's own limits
+// for what the model uses, and a one-line description of the adapter.
+
+export class GpuLimitError extends Error {}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapterName: string;
+  isCpuAdapter: boolean;
+  hasTimestampQuery: boolean;
+}
+
+export function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.description || info.device].filter((s) => s && s.length > 0);
+  return parts.length > 0 ? parts.join(' / ') : 'unknown adapter';
+}
+
+export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
+  const l = adapter.limits;
+  const hasTimestampQuery = adapter.features.has('timestamp-query');
+  const device = await adapter.requestDevice({
+    requiredFeatures: hasTimestampQuery ? ['timestamp-query'] : [],
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    },
+  });
+  const info = adapter.info;
+  return {
+    device,
+    adapterName: describeAdapter(info),
+    isCpuAdapter: info.architecture === 'swiftshader' || adapter.info.isFallbackAdapter === true,
+    hasTimestampQuery,
+  };
+}
+
+/** Throws naming the limit when a buffer of `bytes` cannot be bound or allocated on this device. */
+export function checkBufferFits(device: GPUDevice, what: string, bytes: number): void {
+  const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
+  if (bytes > maxBufferSize) {
+    throw new GpuLimitError(`${what} needs ${bytes} bytes, over this adapter's maxBufferSize (${maxBufferSize})`);
+  }
+  if (bytes > maxStorageBufferBindingSize) {
+    throw new GpuLimitError(`${what} needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize (${maxStorageBufferBindingSize})`);
+  }
+}
