@@ -1,0 +1,74 @@
+import type { Vocabulary } from '../data/vocabulary.ts';
+import type { TrainingState } from './backend.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import type { ModelConfig, TrainConfig } from './config.ts';
+import { initParams } from './init.ts';
+import type { ParamLayout } from './layout.ts';
+import type { Rng, RngState } from './rng.ts';
+import { rnnLayout } from './rnn_cell.ts';
+
+// What a run is made of, built the same way for a fresh start and for a checkpoint: the model's shape, how it
+// trains, the flat layout, and the state a backend starts from.
+
+export interface Session {
+  model: ModelConfig;
+  train: TrainConfig;
+  layout: ParamLayout;
+}
+
+export function makeSession(model: ModelConfig, train: TrainConfig): Session {
+  return { model, train, layout: rnnLayout(model) };
+}
+
+/** min-char-rnn's starting smooth_loss: the loss of a uniform prediction over a window, -ln(1/V) * seq. */
+export function initialSmoothLoss(vocabSize: number, seqLength: number): number {
+  return -Math.log(1 / vocabSize) * seqLength;
+}
+
+/** Fresh weights from the rng (weights randn * 0.01, biases zero), zero AdaGrad memory and hidden state. */
+export function freshState(s: Session, rng: Rng): TrainingState {
+  const params = new Float32Array(s.layout.totalFloats);
+  initParams(params, s.layout, rng);
+  return {
+    params,
+    mem: new Float32Array(s.layout.totalFloats),
+    hidden: new Float32Array(s.train.batchSize * s.model.hiddenSize),
+    smoothLoss: initialSmoothLoss(s.model.vocabSize, s.train.seqLength),
+  };
+}
+
+/** The checkpoint's weights with no training state behind them (for sampling and evaluation). */
+export function inferenceState(s: Session, ck: Checkpoint): TrainingState {
+  return {
+    params: ck.params,
+    mem: new Float32Array(s.layout.totalFloats),
+    hidden: new Float32Array(s.train.batchSize * s.model.hiddenSize),
+    smoothLoss: 0,
+  };
+}
+
+export interface LoopPosition {
+  iter: number;
+  pointer: number;
+  rng: RngState;
+}
+
+export function toCheckpoint(
+  s: Session,
+  vocab: Vocabulary,
+  seed: number,
+  state: TrainingState,
+  pos: LoopPosition,
+  data?: string,
+): Checkpoint {
+  return {
+    vocab: vocab.chars,
+    model: s.model,
+    train: s.train,
+    seed,
+    iter: pos.iter,
+    params: state.params,
+    training: { mem: state.mem, hidden: state.hidden, pointer: pos.pointer, smoothLoss: state.smoothLoss, rng: pos.rng },
+    data,
+  };
+}
