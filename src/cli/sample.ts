@@ -1,0 +1,84 @@
+import { createBackend } from '../create_backend.ts';
+import { Vocabulary } from '../data/vocabulary.ts';
+import { loadCheckpoint } from '../model/checkpoint.ts';
+import { Rng } from '../model/rng.ts';
+import { inferenceState, makeSession } from '../model/session.ts';
+import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr, str, UsageError } from './args.ts';
+import { ADAPTERS, BACKENDS, MAX_LENGTH } from './common.ts';
+import type { Io } from './io.ts';
+import { DEFAULT_SEED } from './train.ts';
+
+export const SAMPLE_HELP = `Usage: char-rnn sample --checkpoint FILE [options]
+
+Prints text from a trained model: the priming text, then --length sampled characters. The model
+starts from a zero hidden state and reads the priming text first.
+
+Options:
+  --checkpoint FILE    the checkpoint (safetensors) to sample from (required)
+  --length N           characters to sample (default 200)
+  --temperature X      divides the logits before the softmax: below 1 is more conservative,
+                       above 1 more varied (default 1.0)
+  --prime TEXT         text to continue; every character must be in the model's vocabulary
+                       (default: one character drawn uniformly from the vocabulary)
+  --argmax             always take the most likely character instead of sampling
+  --seed S             seed of the random generator, 0 to 4294967295 (default ${DEFAULT_SEED})
+  --backend cpu|gpu    where to compute (default cpu)
+  --adapter auto|gpu|swiftshader
+                       GPU adapter for --backend gpu (default auto)
+  -h, --help           show this help
+`;
+
+const OPTIONS = {
+  checkpoint: { type: 'string' },
+  length: { type: 'string' },
+  temperature: { type: 'string' },
+  prime: { type: 'string' },
+  argmax: { type: 'boolean' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  adapter: { type: 'string' },
+} as const;
+
+export async function runSample(argv: string[], io: Io): Promise<number> {
+  const o = parseCommandArgs('sample', argv, OPTIONS);
+  if (o.help) {
+    io.out(SAMPLE_HELP);
+    return 0;
+  }
+  const checkpointPath = requireStr(o, 'sample', 'checkpoint');
+  const length = intOption(o, 'length', 200, 1, MAX_LENGTH);
+  const temperature = positiveNumberOption(o, 'temperature', 1);
+  const argmax = o.argmax === true;
+  const seed = intOption(o, 'seed', DEFAULT_SEED, 0, MAX_U32);
+  const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
+  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const prime = str(o, 'prime');
+  if (prime === '') throw new UsageError('--prime is empty');
+
+  const ck = await loadCheckpoint(checkpointPath);
+  const vocab = new Vocabulary(ck.vocab);
+  const rng = new Rng(seed);
+  let primeIds: Uint32Array;
+  if (prime !== undefined) {
+    try {
+      primeIds = vocab.encode(prime);
+    } catch (e) {
+      throw new UsageError(`--prime: ${(e as Error).message}`);
+    }
+  } else {
+    primeIds = Uint32Array.of(rng.nextU32() % vocab.size);
+  }
+
+  const session = makeSession(ck.model, { ...ck.train, batchSize: 1 });
+  const backend = await createBackend(backendKind, session.model, session.train, session.layout, { adapter });
+  try {
+    io.err(`backend ${backend.kind}: ${backend.deviceName}\n`);
+    backend.setState(inferenceState(session, ck));
+    const ids = await backend.sample({ length, primeIds, temperature, argmax, from: 'zero' }, rng);
+    // Without --prime, the drawn first character is the start of the text.
+    io.out(vocab.decode(primeIds) + vocab.decode(ids) + '\n');
+    return 0;
+  } finally {
+    backend.destroy();
+  }
+}

@@ -1,0 +1,265 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { createBackend } from '../create_backend.ts';
+import { Vocabulary } from '../data/vocabulary.ts';
+import type { TrainingState } from '../model/backend.ts';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../model/checkpoint.ts';
+import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig } from '../model/config.ts';
+import { Rng } from '../model/rng.ts';
+import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
+import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
+import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
+import { ADAPTERS, BACKENDS, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_LENGTH, MAX_SEQ, readCorpus } from './common.ts';
+import { jsonLine, type Io } from './io.ts';
+import { ProgressBar } from './progress.ts';
+
+export const DEFAULT_ITERS = 10_000;
+export const DEFAULT_SEED = 42;
+export const DEFAULT_SAVE_EVERY = 1000;
+const LOG_EVERY = 100; // min-char-rnn's
+const YIELD_MS = 50; // how often the loop lets Ctrl-C and the progress bar in
+export const EXIT_INTERRUPTED = 130;
+
+export const TRAIN_HELP = `Usage: char-rnn train [options]
+
+Trains min-char-rnn (a one-layer vanilla RNN with AdaGrad) on a text file. Prints \`iter N, loss X\`
+(X is the smoothed loss) and a 200-character sample every 100 iterations, with a progress bar when
+stdout is a terminal.
+
+Options:
+  --data FILE          UTF-8 text to train on (default: the bundled data/tinyshakespeare.txt;
+                       with --resume, the checkpoint's corpus)
+  --hidden N           hidden size (default 100)
+  --seq N              characters per window, unrolled for backpropagation (default 25)
+  --batch N            parallel streams of the corpus (default 1)
+  --lr X               AdaGrad learning rate (default 0.1)
+  --iters N            train until iteration N, counting the iterations of a resumed checkpoint
+                       (default ${DEFAULT_ITERS})
+  --seed S             seed of the random generator for initialisation and samples, 0 to 4294967295
+                       (default ${DEFAULT_SEED})
+  --backend cpu|gpu    where to compute (default cpu)
+  --adapter auto|gpu|swiftshader
+                       GPU adapter for --backend gpu (default auto: a real GPU, else SwiftShader)
+  --sample-every N     print a sample every N iterations, 0 for never (default 100)
+  --sample-len N       characters per sample (default 200)
+  --save FILE          write a checkpoint (safetensors) at the end, every --save-every iterations
+                       and on Ctrl-C
+  --save-every N       iterations between checkpoints, 0 for only at the end (default ${DEFAULT_SAVE_EVERY})
+  --resume FILE        continue from a checkpoint: weights, AdaGrad memory, hidden state, data
+                       position, smoothed loss, iteration and random state
+  --json               print JSON Lines instead: {type:"device"}, {type:"start"}, {type:"log", iter,
+                       loss, smooth_loss, chars_per_s}, {type:"sample", iter, text}, {type:"save"} and
+                       a final {type:"summary", iters, smooth_loss, chars_per_s, seconds, backend, device}
+  -h, --help           show this help
+
+Ctrl-C finishes the current step, saves (with --save) and exits with code 130.
+`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  hidden: { type: 'string' },
+  seq: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  iters: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  adapter: { type: 'string' },
+  'sample-every': { type: 'string' },
+  'sample-len': { type: 'string' },
+  save: { type: 'string' },
+  'save-every': { type: 'string' },
+  resume: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function runTrain(argv: string[], io: Io): Promise<number> {
+  const o = parseCommandArgs('train', argv, OPTIONS);
+  if (o.help) {
+    io.out(TRAIN_HELP);
+    return 0;
+  }
+  const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
+  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const iters = intOption(o, 'iters', DEFAULT_ITERS, 1, Number.MAX_SAFE_INTEGER);
+  const sampleEvery = intOption(o, 'sample-every', 100, 0, Number.MAX_SAFE_INTEGER);
+  const sampleLength = intOption(o, 'sample-len', 200, 1, MAX_LENGTH);
+  const saveEvery = intOption(o, 'save-every', DEFAULT_SAVE_EVERY, 0, Number.MAX_SAFE_INTEGER);
+  const savePath = str(o, 'save');
+  const resumePath = str(o, 'resume');
+  const json = o.json === true;
+  if (o['save-every'] !== undefined && savePath === undefined) throw new UsageError('--save-every needs --save FILE');
+  if (savePath !== undefined) await checkWritable(savePath);
+
+  // The model and how it trains: from the flags, or from the checkpoint being resumed.
+  const ck = resumePath !== undefined ? await loadCheckpoint(resumePath) : null;
+  if (ck && !ck.training) {
+    throw new CheckpointError(`${resumePath}: holds weights only, no training state: it can be sampled and evaluated, not resumed`);
+  }
+  const flags = sizeFlags(o);
+  if (ck) checkResumeFlags(o, flags, ck);
+  const dataPath = str(o, 'data') ?? ck?.data ?? DEFAULT_CORPUS;
+  const corpus = await readCorpus(dataPath, ck ? new Vocabulary(ck.vocab) : undefined);
+  const model: ModelConfig = ck?.model ?? { cell: 'rnn', vocabSize: corpus.vocab.size, hiddenSize: flags.hidden, layers: 1 };
+  const train: TrainConfig = ck?.train ?? { seqLength: flags.seq, batchSize: flags.batch, learningRate: flags.lr, clip: MIN_CHAR_RNN.clip };
+  checkCorpusLength(corpus, dataPath, train.seqLength, train.batchSize);
+  const seed = ck?.seed ?? flags.seed;
+  const session = makeSession(model, train);
+  const rng = ck ? Rng.fromState(ck.training!.rng) : new Rng(seed);
+  const state: TrainingState = ck
+    ? { params: ck.params, mem: ck.training!.mem, hidden: ck.training!.hidden, smoothLoss: ck.training!.smoothLoss }
+    : freshState(session, rng);
+
+  const backend = await createBackend(backendKind, model, train, session.layout, { adapter });
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    backend.setState(state);
+    const trainer = new Trainer(backend, corpus, train, rng, { sampleEvery, sampleLength, logEvery: LOG_EVERY });
+    if (ck) trainer.resumeAt(ck.iter, ck.training!.pointer);
+    const startIter = trainer.iteration;
+    const charsPerIter = train.seqLength * train.batchSize;
+    const bar = !json && io.isTTY ? new ProgressBar(io, iters, charsPerIter, startIter) : null;
+    const status = (line: string): void => {
+      bar?.clear();
+      io.err(line + '\n');
+    };
+
+    if (json) {
+      jsonLine(io, { type: 'device', backend: backend.kind, device: backend.deviceName });
+      jsonLine(io, {
+        type: 'start',
+        data: dataPath,
+        chars: corpus.ids.length,
+        vocab_size: model.vocabSize,
+        hidden: model.hiddenSize,
+        seq: train.seqLength,
+        batch: train.batchSize,
+        lr: train.learningRate,
+        seed,
+        iter: startIter,
+        iters,
+        resumed_from: resumePath ?? null,
+      });
+    } else {
+      status(`backend ${backend.kind}: ${backend.deviceName}`);
+      status(
+        `data ${dataPath}: ${corpus.ids.length} characters, ${model.vocabSize} distinct; ` +
+          `rnn hidden ${model.hiddenSize}, seq ${train.seqLength}, batch ${train.batchSize}, lr ${train.learningRate}; ` +
+          (ck ? `resuming ${resumePath} at iteration ${startIter}, ` : `seed ${seed}, `) +
+          `training to iteration ${iters}`,
+      );
+    }
+
+    const save = async (): Promise<void> => {
+      const s = await backend.getState();
+      const pos = { iter: trainer.iteration, pointer: trainer.loader.pointer, rng: rng.state() };
+      await saveCheckpoint(savePath!, toCheckpoint(session, corpus.vocab, seed, s, pos, resolve(dataPath)));
+      if (json) jsonLine(io, { type: 'save', iter: trainer.iteration, path: savePath });
+      else status(`saved ${savePath} at iteration ${trainer.iteration}`);
+    };
+    const printSample = (e: SampleEvent): void => {
+      if (json) return jsonLine(io, { type: 'sample', iter: e.iter, text: e.text });
+      bar?.clear();
+      io.out(`----\n ${e.text} \n----\n`);
+    };
+    const printLog = (e: LogEvent): void => {
+      if (json) {
+        return jsonLine(io, { type: 'log', iter: e.iter, loss: e.loss, smooth_loss: e.smoothLoss, chars_per_s: Math.round(e.charsPerSec) });
+      }
+      bar?.clear();
+      io.out(`iter ${e.iter}, loss ${e.smoothLoss.toFixed(6)}\n`);
+    };
+
+    const t0 = performance.now();
+    let lastYield = t0;
+    while (trainer.iteration < iters && !interrupted) {
+      const { sample, log } = await trainer.step();
+      if (sample) printSample(sample);
+      if (log) printLog(log);
+      if (savePath !== undefined && saveEvery > 0 && trainer.iteration % saveEvery === 0 && trainer.iteration < iters) await save();
+      bar?.update(trainer.iteration);
+      // A CPU step never waits on anything, so without this the SIGINT handler would never run.
+      if (performance.now() - lastYield > YIELD_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    }
+    bar?.clear();
+    if (interrupted && !json) status(`interrupted at iteration ${trainer.iteration}`);
+    if (savePath !== undefined) await save();
+
+    const seconds = (performance.now() - t0) / 1000;
+    const charsPerSec = seconds > 0 ? ((trainer.iteration - startIter) * charsPerIter) / seconds : 0;
+    const { smoothLoss } = await backend.readLoss();
+    if (json) {
+      jsonLine(io, {
+        type: 'summary',
+        iters: trainer.iteration,
+        smooth_loss: smoothLoss,
+        chars_per_s: Math.round(charsPerSec),
+        seconds: Number(seconds.toFixed(3)),
+        backend: backend.kind,
+        device: backend.deviceName,
+        interrupted,
+      });
+    } else {
+      status(
+        `done: iteration ${trainer.iteration}, smooth loss ${smoothLoss.toFixed(6)}, ` +
+          `${Math.round(charsPerSec).toLocaleString('en-US')} chars/s over ${seconds.toFixed(1)} s`,
+      );
+    }
+    return interrupted ? EXIT_INTERRUPTED : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    backend.destroy();
+  }
+}
+
+interface SizeFlags {
+  hidden: number;
+  seq: number;
+  batch: number;
+  lr: number;
+  seed: number;
+}
+
+function sizeFlags(o: ParsedOptions): SizeFlags {
+  return {
+    hidden: intOption(o, 'hidden', MIN_CHAR_RNN.hiddenSize, 1, MAX_HIDDEN),
+    seq: intOption(o, 'seq', MIN_CHAR_RNN.seqLength, 1, MAX_SEQ),
+    batch: intOption(o, 'batch', MIN_CHAR_RNN.batchSize, 1, MAX_BATCH),
+    lr: positiveNumberOption(o, 'lr', MIN_CHAR_RNN.learningRate),
+    seed: intOption(o, 'seed', DEFAULT_SEED, 0, MAX_U32),
+  };
+}
+
+/** A resumed run keeps the checkpoint's model and training settings; a flag that says otherwise is an error. */
+function checkResumeFlags(o: ParsedOptions, flags: SizeFlags, ck: Checkpoint): void {
+  const saved: Record<keyof SizeFlags, number> = {
+    hidden: ck.model.hiddenSize,
+    seq: ck.train.seqLength,
+    batch: ck.train.batchSize,
+    lr: ck.train.learningRate,
+    seed: ck.seed,
+  };
+  for (const key of Object.keys(saved) as Array<keyof SizeFlags>) {
+    if (o[key] !== undefined && flags[key] !== saved[key]) {
+      throw new UsageError(`--${key} ${flags[key]} differs from the resumed checkpoint's ${key} ${saved[key]}: leave it out when resuming`);
+    }
+  }
+}
+
+/** Fails now, not after the training, when the checkpoint cannot be written. */
+async function checkWritable(path: string): Promise<void> {
+  const s = await stat(path).catch(() => null);
+  if (s?.isDirectory()) throw new UsageError(`--save ${path} is a directory, not a file`);
+  const dir = dirname(resolve(path));
+  await access(dir, constants.W_OK);
+}
