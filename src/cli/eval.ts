@@ -1,7 +1,7 @@
 import { createBackend } from '../create_backend.ts';
 import { CorpusError } from '../data/corpus.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
-import { loadCheckpoint } from '../model/checkpoint.ts';
+import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
 import { choiceOption, parseCommandArgs, requireStr } from './args.ts';
 import { ADAPTERS, BACKENDS, readCorpus } from './common.ts';

@@ -1,6 +1,6 @@
 import { createBackend } from '../create_backend.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
-import { loadCheckpoint } from '../model/checkpoint.ts';
+import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { Rng } from '../model/rng.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
 import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr, str, UsageError } from './args.ts';

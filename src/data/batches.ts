@@ -1,3 +1,5 @@
+import { CorpusError } from './corpus.ts';
+
 // B contiguous streams, as char-rnn's minibatch loader splits the corpus: stream b reads
 // ids[b*L .. (b+1)*L) with L = floor(N / B), all streams at the same offset `pointer`.
 // B = 1 is min-char-rnn's data pointer exactly.
@@ -21,7 +23,7 @@ export class BatchLoader {
   ) {
     this.streamLength = Math.floor(ids.length / batchSize);
     if (this.streamLength < seqLength + 1) {
-      throw new Error(
+      throw new CorpusError(
         `the corpus (${ids.length} characters) is too short for batch ${batchSize} and seq ${seqLength}: each of the ${batchSize} streams needs at least ${seqLength + 1} characters`,
       );
     }

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint.ts';
+import { type Checkpoint } from '../../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../../src/model/checkpoint_file.ts';
 import { jsonLines, runCli } from '../helpers/cli.ts';
 
 // Training 200 iterations, saving, and resuming to 400 gives the same bits as 400 uninterrupted iterations:

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadCheckpoint } from '../../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../../src/model/checkpoint_file.ts';
 import { jsonLines, runCli } from '../helpers/cli.ts';
 
 // A Korean text with emoji, end to end: characters are code points (one id for '한', one for '😀'), in
