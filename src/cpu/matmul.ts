@@ -13,9 +13,13 @@ export interface MatmulShape {
 
 // c is (batch, M, N); a is (batch, M, K), or (batch, K, M) when transA; b is (batch, K, N), or (batch, N, K)
 // when transB; bias is (N,) or null. c[z] (+)= op(a[z]) op(b[z]) + bias.
+// One float64 row accumulator, grown on demand, so a training step allocates nothing.
+let rowScratch = new Float64Array(0);
+
 export function matmul(c: Vec, a: Vec, b: Vec, bias: Vec | null, s: MatmulShape): void {
   const { batch, M, N, K, transA, transB, accumulate } = s;
-  const rowTmp = new Float64Array(N);
+  if (rowScratch.length < N) rowScratch = new Float64Array(N);
+  const rowTmp = rowScratch.subarray(0, N);
   for (let z = 0; z < batch; z++) {
     const ao = z * M * K;
     const bo = z * K * N;
