@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../model/config.ts';
 import type { ParamLayout, TensorSlot } from '../model/layout.ts';
 import type { BufferPool } from './buffers.ts';
+import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
 
 // The RNN's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
@@ -46,6 +47,11 @@ export class RnnProgram {
     const device = lib.device;
     const { hiddenSize: H, vocabSize: V } = config;
     const R = T * B;
+    // Row-parallel kernels (input projection, softmax-cross-entropy) put one workgroup row per (t, b).
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    if (R > maxGroups) {
+      throw new GpuLimitError(`seq * batch = ${R} is over this adapter's maxComputeWorkgroupsPerDimension (${maxGroups})`);
+    }
     const f32 = (n: number) => n * 4;
     this.inputs = pool.storage('inputs', f32(R));
     this.targets = pool.storage('targets', f32(R));
