@@ -6,7 +6,7 @@ import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
 import { bind, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
-import { RnnProgram, type Dispatch } from './rnn_program.ts';
+import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
 // (three flat buffers in the model's layout), the activations of one window, and the carried hidden
@@ -35,7 +35,7 @@ export class GpuBackend implements Backend {
   /** Queue submits so far: a test checks there is exactly one per training step. */
   submits = 0;
   readonly dispatchesPerStep: number;
-  readonly matmulKernel: string;
+  readonly kernels: KernelChoice;
   private readonly device: GPUDevice;
   private readonly params: GPUBuffer;
   private readonly grads: GPUBuffer;
@@ -66,8 +66,9 @@ export class GpuBackend implements Backend {
     this.params = this.pool.storage('params', bytes);
     this.grads = this.pool.storage('grads', bytes);
     this.mem = this.pool.storage('adagrad memory', bytes);
-    this.matmulKernel = ctx.isCpuAdapter ? 'matmul_naive' : 'matmul';
-    this.program = new RnnProgram(lib, this.pool, config, layout, train.seqLength, train.batchSize, { params: this.params, grads: this.grads }, this.matmulKernel);
+    // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
+    this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
+    this.program = new RnnProgram(lib, this.pool, config, layout, train.seqLength, train.batchSize, { params: this.params, grads: this.grads }, this.kernels);
     this.carry = this.pool.storage('carried hidden state', train.batchSize * config.hiddenSize * 4);
     const count = layout.totalFloats;
     const updatePipeline = this.lib.pipeline('adagrad_update', { COUNT: count, LR: train.learningRate, CLIP: train.clip, EPS: ADAGRAD_EPS, WG: 256 });
@@ -158,7 +159,7 @@ export class GpuBackend implements Backend {
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     this.evaluator ??= new Evaluator(
-      new RnnProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, { params: this.params, grads: this.grads }, this.matmulKernel),
+      new RnnProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, { params: this.params, grads: this.grads }, this.kernels),
       this.lib,
       this.pool,
     );

@@ -25,6 +25,14 @@ export interface ParamBuffers {
   grads: GPUBuffer;
 }
 
+/** Kernel variants chosen per adapter (see GpuBackend). */
+export interface KernelChoice {
+  /** 'matmul' (tiled) or 'matmul_naive': see the comment in shaders/matmul_naive.wgsl. */
+  matmul: string;
+  /** softmax_cross_entropy's workgroup size per row. */
+  softmaxWorkgroup: number;
+}
+
 export class RnnProgram {
   readonly inputs: GPUBuffer; // (T, B) u32
   readonly targets: GPUBuffer; // (T, B) u32
@@ -41,8 +49,7 @@ export class RnnProgram {
     readonly T: number,
     readonly B: number,
     buffers: ParamBuffers,
-    /** 'matmul' (tiled) or 'matmul_naive': see the comment in shaders/matmul_naive.wgsl. */
-    matmulKernel: string,
+    kernels: KernelChoice,
   ) {
     const device = lib.device;
     const { hiddenSize: H, vocabSize: V } = config;
@@ -86,7 +93,7 @@ export class RnnProgram {
       c: GPUBuffer | GPUBufferBinding,
     ) => {
       // An unused bias binding still needs a buffer; c's own buffer serves (the shader never reads it).
-      add(list, matmulKernel, { ...s, HAS_BIAS: bias !== null }, [a, b, bias ?? a, c], [ceilDiv(s.N, 16), ceilDiv(s.M, 16), 1]);
+      add(list, kernels.matmul, { ...s, HAS_BIAS: bias !== null }, [a, b, bias ?? a, c], [ceilDiv(s.N, 16), ceilDiv(s.M, 16), 1]);
     };
 
     // Forward.
@@ -96,7 +103,7 @@ export class RnnProgram {
     }
     // logits (R, V) = h_1..h_T (R, H) Why^T + by
     matmul(this.forward, { M: R, N: V, K: H, TRANS_B: true, A_OFFSET: B * H }, this.hs, p('Why'), p('by'), logits);
-    add(this.forward, 'softmax_cross_entropy', { R, V, SCALE: 1 / B }, [logits, this.targets, rowLoss, dlogits], [R, 1, 1]);
+    add(this.forward, 'softmax_cross_entropy', { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup }, [logits, this.targets, rowLoss, dlogits], [R, 1, 1]);
     add(this.forward, 'loss_reduce', { R, SCALE: 1 / B }, [rowLoss, this.lossState], [1, 1, 1]);
 
     // Backward: every gradient is added into.

@@ -142,7 +142,7 @@ describe('rnn_step and rnn_step_backward', () => {
   }
 });
 
-describe('softmax_cross_entropy', () => {
+describe.each([1, 8, 64])('softmax_cross_entropy, workgroup %i', (WG) => {
   for (const [R, V] of [
     [1, 2],
     [7, 65],
@@ -158,7 +158,7 @@ describe('softmax_cross_entropy', () => {
         const scale = 1 / 3;
         const [rowLoss, dlogits] = await runKernel(
           'softmax_cross_entropy',
-          { R, V, SCALE: scale },
+          { R, V, SCALE: scale, WG },
           [{ input: logits }, { input: targets }, { output: R }, { output: R * V }],
           [R],
         );
