@@ -57,7 +57,13 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
     const lossPerChar = lossSum / count;
     const bitsPerChar = lossPerChar / Math.LN2;
     if (json) {
-      jsonLine(io, { loss_per_char: lossPerChar, bits_per_char: bitsPerChar, chars: count, backend: backend.kind, device: backend.deviceName });
+      jsonLine(io, {
+        loss_per_char: lossPerChar,
+        bits_per_char: bitsPerChar,
+        chars: count,
+        backend: backend.kind,
+        device: backend.deviceName,
+      });
     } else {
       io.out(`loss_per_char ${lossPerChar.toFixed(6)}\nbits_per_char ${bitsPerChar.toFixed(6)}\nchars ${count}\n`);
     }

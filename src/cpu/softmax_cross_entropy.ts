@@ -4,7 +4,15 @@ import type { Vec } from '../model/layout.ts';
 // rowLoss[r] = -log softmax(logits[r])[targets[r]], dlogits[r] = scale * (softmax(logits[r]) - onehot(targets[r])).
 // A target >= V marks a padding row (as PyTorch's ignore_index): its loss and gradient are zero.
 // Stable: the row max is subtracted before exp, and the loss is logsumexp - logit instead of -log(p).
-export function softmaxCrossEntropy(rowLoss: Vec, dlogits: Vec, logits: Vec, targets: Uint32Array, R: number, V: number, scale: number): void {
+export function softmaxCrossEntropy(
+  rowLoss: Vec,
+  dlogits: Vec,
+  logits: Vec,
+  targets: Uint32Array,
+  R: number,
+  V: number,
+  scale: number,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * V;
     const target = targets[r];

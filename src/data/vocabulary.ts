@@ -34,7 +34,9 @@ export class Vocabulary {
     for (const ch of text) {
       const id = this.index.get(ch);
       if (id === undefined) {
-        throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the model's vocabulary`);
+        throw new Error(
+          `character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the model's vocabulary`,
+        );
       }
       ids.push(id);
     }

@@ -45,7 +45,9 @@ export async function acquireNodeAdapter(choice: AdapterChoice): Promise<GPUAdap
     const adapter = await requestAdapter();
     if (adapter) return adapter;
     if (choice === 'gpu') {
-      throw new NoAdapterError('no WebGPU adapter found on this machine\'s GPU drivers (install a GPU driver, or use --adapter swiftshader)');
+      throw new NoAdapterError(
+        "no WebGPU adapter found on this machine's GPU drivers (install a GPU driver, or use --adapter swiftshader)",
+      );
     }
   }
   if (!existsSync(SWIFTSHADER_ICD)) {

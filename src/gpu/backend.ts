@@ -68,17 +68,42 @@ export class GpuBackend implements Backend {
     this.mem = this.pool.storage('adagrad memory', bytes);
     // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
     this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
-    this.program = new RnnProgram(lib, this.pool, config, layout, train.seqLength, train.batchSize, { params: this.params, grads: this.grads }, this.kernels);
+    this.program = new RnnProgram(
+      lib,
+      this.pool,
+      config,
+      layout,
+      train.seqLength,
+      train.batchSize,
+      { params: this.params, grads: this.grads },
+      this.kernels,
+    );
     this.carry = this.pool.storage('carried hidden state', train.batchSize * config.hiddenSize * 4);
     const count = layout.totalFloats;
-    const updatePipeline = this.lib.pipeline('adagrad_update', { COUNT: count, LR: train.learningRate, CLIP: train.clip, EPS: ADAGRAD_EPS, WG: 256 });
+    const updatePipeline = this.lib.pipeline('adagrad_update', {
+      COUNT: count,
+      LR: train.learningRate,
+      CLIP: train.clip,
+      EPS: ADAGRAD_EPS,
+      WG: 256,
+    });
     const [x, y] = grid2d(Math.ceil(count / 256), this.device.limits.maxComputeWorkgroupsPerDimension);
-    this.update = { pipeline: updatePipeline, bindGroup: bind(this.device, updatePipeline, [this.params, this.grads, this.mem]), workgroups: [x, y, 1] };
+    this.update = {
+      pipeline: updatePipeline,
+      bindGroup: bind(this.device, updatePipeline, [this.params, this.grads, this.mem]),
+      workgroups: [x, y, 1],
+    };
     this.lossReadback = this.pool.readback('loss readback', 8);
     this.dispatchesPerStep = this.program.forward.length + this.program.backward.length + 1;
   }
 
-  static async create(ctx: GpuContext, source: ShaderSource, config: ModelConfig, train: TrainConfig, layout: ParamLayout): Promise<GpuBackend> {
+  static async create(
+    ctx: GpuContext,
+    source: ShaderSource,
+    config: ModelConfig,
+    train: TrainConfig,
+    layout: ParamLayout,
+  ): Promise<GpuBackend> {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
     await lib.checkCompilation(SHADERS);
@@ -159,11 +184,24 @@ export class GpuBackend implements Backend {
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     this.evaluator ??= new Evaluator(
-      new RnnProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, { params: this.params, grads: this.grads }, this.kernels),
+      new RnnProgram(
+        this.lib,
+        this.pool,
+        this.config,
+        this.layout,
+        this.train.seqLength,
+        1,
+        { params: this.params, grads: this.grads },
+        this.kernels,
+      ),
       this.lib,
       this.pool,
     );
-    const losses = await this.evaluator.run(ids, (encoder) => this.submit(encoder), (b, n) => this.read(b, n));
+    const losses = await this.evaluator.run(
+      ids,
+      (encoder) => this.submit(encoder),
+      (b, n) => this.read(b, n),
+    );
     let lossSum = 0;
     for (const l of losses) lossSum += l;
     return { lossSum, count: Math.max(0, ids.length - 1) };
@@ -216,7 +254,15 @@ class Sampler {
   ) {
     const { hiddenSize: H, vocabSize: V } = config;
     const off = (name: string) => layout.byName[name].offset;
-    this.pipeline = lib.pipeline('sample', { H, V, OFF_WXH: off('Wxh'), OFF_WHH: off('Whh'), OFF_BH: off('bh'), OFF_WHY: off('Why'), OFF_BY: off('by') });
+    this.pipeline = lib.pipeline('sample', {
+      H,
+      V,
+      OFF_WXH: off('Wxh'),
+      OFF_WHH: off('Whh'),
+      OFF_BH: off('bh'),
+      OFF_WHY: off('Why'),
+      OFF_BY: off('by'),
+    });
     this.scratch = pool.storage('sample scratch', (2 * H + V) * 4);
     this.request = pool.uniform('sample request', 32);
   }
@@ -263,7 +309,11 @@ class Evaluator {
     this.carry = pool.storage('eval carry', program.config.hiddenSize * 4);
   }
 
-  async run(ids: Uint32Array, submit: (e: GPUCommandEncoder) => void, read: (b: GPUBuffer, bytes: number) => Promise<Float32Array>): Promise<Float32Array> {
+  async run(
+    ids: Uint32Array,
+    submit: (e: GPUCommandEncoder) => void,
+    read: (b: GPUBuffer, bytes: number) => Promise<Float32Array>,
+  ): Promise<Float32Array> {
     const T = this.program.T;
     const windows = Math.ceil(Math.max(0, ids.length - 1) / T);
     if (windows === 0) return new Float32Array(0);

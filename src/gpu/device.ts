@@ -46,6 +46,8 @@ export function checkBufferFits(device: GPUDevice, what: string, bytes: number):
     throw new GpuLimitError(`${what} needs ${bytes} bytes, over this adapter's maxBufferSize (${maxBufferSize})`);
   }
   if (bytes > maxStorageBufferBindingSize) {
-    throw new GpuLimitError(`${what} needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize (${maxStorageBufferBindingSize})`);
+    throw new GpuLimitError(
+      `${what} needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize (${maxStorageBufferBindingSize})`,
+    );
   }
 }

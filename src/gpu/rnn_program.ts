@@ -80,13 +80,28 @@ export class RnnProgram {
     const slice = (buffer: GPUBuffer, slot: TensorSlot): GPUBufferBinding => ({ buffer, offset: f32(slot.offset), size: f32(slot.size) });
     const p = (name: string) => slice(buffers.params, layout.byName[name]);
     const g = (name: string) => slice(buffers.grads, layout.byName[name]);
-    const add = (list: Dispatch[], name: string, constants: Record<string, number | boolean>, resources: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]) => {
+    const add = (
+      list: Dispatch[],
+      name: string,
+      constants: Record<string, number | boolean>,
+      resources: (GPUBuffer | GPUBufferBinding)[],
+      workgroups: [number, number, number],
+    ) => {
       const pipeline = lib.pipeline(name, constants);
       list.push({ pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
     };
     const matmul = (
       list: Dispatch[],
-      s: { M: number; N: number; K: number; TRANS_A?: boolean; TRANS_B?: boolean; ACCUMULATE?: boolean; A_OFFSET?: number; B_OFFSET?: number },
+      s: {
+        M: number;
+        N: number;
+        K: number;
+        TRANS_A?: boolean;
+        TRANS_B?: boolean;
+        ACCUMULATE?: boolean;
+        A_OFFSET?: number;
+        B_OFFSET?: number;
+      },
       a: GPUBuffer | GPUBufferBinding,
       b: GPUBuffer | GPUBufferBinding,
       bias: GPUBuffer | GPUBufferBinding | null,
@@ -103,7 +118,13 @@ export class RnnProgram {
     }
     // logits (R, V) = h_1..h_T (R, H) Why^T + by
     matmul(this.forward, { M: R, N: V, K: H, TRANS_B: true, A_OFFSET: B * H }, this.hs, p('Why'), p('by'), logits);
-    add(this.forward, 'softmax_cross_entropy', { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup }, [logits, this.targets, rowLoss, dlogits], [R, 1, 1]);
+    add(
+      this.forward,
+      'softmax_cross_entropy',
+      { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup },
+      [logits, this.targets, rowLoss, dlogits],
+      [R, 1, 1],
+    );
     add(this.forward, 'loss_reduce', { R, SCALE: 1 / B }, [rowLoss, this.lossState], [1, 1, 1]);
 
     // Backward: every gradient is added into.

@@ -122,7 +122,9 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
     const t = tensors.get(k);
     if (!t) fail(`missing tensor ${k}`);
     if (!sameShape(t!.shape, shape)) {
-      fail(`tensor ${k} has shape [${t!.shape.join(', ')}], expected [${shape.join(', ')}] for a vocabulary of ${V} characters and hidden size ${H}`);
+      fail(
+        `tensor ${k} has shape [${t!.shape.join(', ')}], expected [${shape.join(', ')}] for a vocabulary of ${V} characters and hidden size ${H}`,
+      );
     }
   }
 
@@ -201,13 +203,15 @@ function parseConfig(raw: string | undefined, fail: Fail): { model: ModelConfig;
     clip: positiveNumber('clip', MIN_CHAR_RNN.clip),
   };
   const seed = cfg.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail('__metadata__.config.seed is not an unsigned 32-bit integer');
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    fail('__metadata__.config.seed is not an unsigned 32-bit integer');
   return { model, train, seed: seed as number };
 }
 
 function parseCount(raw: string | undefined, key: string, fail: Fail): number {
   if (raw === undefined) fail(`__metadata__ has no ${key}`);
-  if (!/^[0-9]+$/.test(raw!) || !Number.isSafeInteger(Number(raw))) fail(`__metadata__.${key} is not a non-negative integer: ${JSON.stringify(raw)}`);
+  if (!/^[0-9]+$/.test(raw!) || !Number.isSafeInteger(Number(raw)))
+    fail(`__metadata__.${key} is not a non-negative integer: ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 

@@ -53,7 +53,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (bytes.length < 8) throw new SafetensorsError(`the file is truncated: ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`the header length (${headerLength} bytes) is not plausible: the file is corrupt`);
+  if (headerLength > BigInt(MAX_HEADER_BYTES))
+    throw new SafetensorsError(`the header length (${headerLength} bytes) is not plausible: the file is corrupt`);
   const n = Number(headerLength);
   if (8 + n > bytes.length) {
     throw new SafetensorsError(`the file is truncated: the header length is ${n} bytes but only ${bytes.length - 8} bytes follow it`);
@@ -77,7 +78,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     const { dtype, shape, data_offsets: offsets } = entry;
     if (typeof dtype !== 'string') throw new SafetensorsError(`tensor ${name}: dtype is missing`);
     if (dtype !== 'F32') throw new SafetensorsError(`tensor ${name} has dtype ${dtype}; only F32 is supported`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw new SafetensorsError(`tensor ${name}: shape is not a list of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isCount))
+      throw new SafetensorsError(`tensor ${name}: shape is not a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
       throw new SafetensorsError(`tensor ${name}: data_offsets is not a pair of non-negative integers`);
     }
@@ -87,7 +89,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}) do not hold ${numel} float32 values of shape [${shape}]`);
     }
     if (end > dataLength) {
-      throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}) are out of range: the data is ${dataLength} bytes (is the file truncated?)`);
+      throw new SafetensorsError(
+        `tensor ${name}: data_offsets [${begin}, ${end}) are out of range: the data is ${dataLength} bytes (is the file truncated?)`,
+      );
     }
     ranges.push([begin, end, name]);
     tensors.set(name, { shape: shape as number[], data: readF32(bytes, dataStart + begin, numel) });

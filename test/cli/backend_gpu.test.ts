@@ -21,7 +21,7 @@ describe('--backend gpu', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  test('a window over the adapter\'s workgroup limit is one line naming the limit and exit code 2', async () => {
+  test("a window over the adapter's workgroup limit is one line naming the limit and exit code 2", async () => {
     const r = await runCli(['train', '--backend', 'gpu', '--seq', '256', '--batch', '257', '--hidden', '8', '--iters', '1']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^char-rnn: seq \* batch = 65792 is over this adapter's maxComputeWorkgroupsPerDimension/m);

@@ -59,8 +59,14 @@ beforeAll(() => {
       delete h['rnn.weight_ih_l0'];
     }),
   );
-  writeFileSync(p('wrong-shape.safetensors'), editHeader(good, (h) => (h['rnn.weight_hh_l0'].shape = [2, 8])));
-  writeFileSync(p('wrong-dtype.safetensors'), editHeader(good, (h) => (h['decoder.weight'].dtype = 'F64')));
+  writeFileSync(
+    p('wrong-shape.safetensors'),
+    editHeader(good, (h) => (h['rnn.weight_hh_l0'].shape = [2, 8])),
+  );
+  writeFileSync(
+    p('wrong-dtype.safetensors'),
+    editHeader(good, (h) => (h['decoder.weight'].dtype = 'F64')),
+  );
   writeFileSync(
     p('vocab-mismatch.safetensors'),
     editHeader(good, (h) => {
@@ -68,7 +74,10 @@ beforeAll(() => {
       h.__metadata__.config = JSON.stringify({ ...JSON.parse(h.__metadata__.config), vocab_size: 3 });
     }),
   );
-  writeFileSync(p('vocab-config.safetensors'), editHeader(good, (h) => (h.__metadata__.vocab = JSON.stringify(['a', 'b', 'c']))));
+  writeFileSync(
+    p('vocab-config.safetensors'),
+    editHeader(good, (h) => (h.__metadata__.vocab = JSON.stringify(['a', 'b', 'c']))),
+  );
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,7 +97,8 @@ async function expectBadInput(args: string[], message: string | RegExp): Promise
 // '@name' stands for a file in the fixture directory.
 describe.concurrent('files and corpora', () => {
   test('missing file', () => expectBadInput(['train', '--data', '@nope.txt'], 'nope.txt: no such file or directory'));
-  test('directory given as the corpus', () => expectBadInput(['train', '--data', '@a-directory'], 'a-directory: is a directory, not a file'));
+  test('directory given as the corpus', () =>
+    expectBadInput(['train', '--data', '@a-directory'], 'a-directory: is a directory, not a file'));
   test('unreadable file', () => {
     // Tests run as root here, which reads a mode-000 file anyway, so the mapping is checked on the error
     // object Node raises for it.
@@ -97,23 +107,35 @@ describe.concurrent('files and corpora', () => {
   });
   test('empty corpus', () => expectBadInput(['train', '--data', '@empty.txt'], 'empty.txt: the corpus is empty'));
   test('one distinct character', () => expectBadInput(['train', '--data', '@one-char.txt'], 'fewer than 2 distinct characters'));
-  test('shorter than seq + 1', () => expectBadInput(['train', '--data', '@short.txt', '--seq', '25'], 'short.txt: the corpus has 10 characters, fewer than seq + 1 = 26'));
+  test('shorter than seq + 1', () =>
+    expectBadInput(['train', '--data', '@short.txt', '--seq', '25'], 'short.txt: the corpus has 10 characters, fewer than seq + 1 = 26'));
   test('too short for the batch', () =>
-    expectBadInput(['train', '--data', '@eight.txt', '--seq', '2', '--batch', '3'], 'the corpus has 8 characters, fewer than batch * (seq + 1) = 9'));
-  test('invalid UTF-8 names the byte offset', () => expectBadInput(['train', '--data', '@bad-utf8.txt'], 'bad-utf8.txt: invalid UTF-8 at byte offset 3'));
-  test('--save into a missing directory', () => expectBadInput(['train', '--data', '@text.txt', '--seq', '3', '--save', '@no/such/dir/x.safetensors'], 'no such file or directory'));
+    expectBadInput(
+      ['train', '--data', '@eight.txt', '--seq', '2', '--batch', '3'],
+      'the corpus has 8 characters, fewer than batch * (seq + 1) = 9',
+    ));
+  test('invalid UTF-8 names the byte offset', () =>
+    expectBadInput(['train', '--data', '@bad-utf8.txt'], 'bad-utf8.txt: invalid UTF-8 at byte offset 3'));
+  test('--save into a missing directory', () =>
+    expectBadInput(['train', '--data', '@text.txt', '--seq', '3', '--save', '@no/such/dir/x.safetensors'], 'no such file or directory'));
   test('--save to a directory', () => expectBadInput(['train', '--data', '@text.txt', '--save', '@a-directory'], 'is a directory'));
   test('eval text with a character outside the vocabulary', () =>
-    expectBadInput(['eval', '--checkpoint', '@good.safetensors', '--data', '@other.txt'], 'character "x" (U+0078) is not in the model\'s vocabulary'));
-  test('eval text of one character', () => expectBadInput(['eval', '--checkpoint', '@good.safetensors', '--data', '@single.txt'], 'evaluation needs at least 2'));
-  test('eval of an empty text', () => expectBadInput(['eval', '--checkpoint', '@good.safetensors', '--data', '@empty.txt'], 'the corpus is empty'));
+    expectBadInput(
+      ['eval', '--checkpoint', '@good.safetensors', '--data', '@other.txt'],
+      'character "x" (U+0078) is not in the model\'s vocabulary',
+    ));
+  test('eval text of one character', () =>
+    expectBadInput(['eval', '--checkpoint', '@good.safetensors', '--data', '@single.txt'], 'evaluation needs at least 2'));
+  test('eval of an empty text', () =>
+    expectBadInput(['eval', '--checkpoint', '@good.safetensors', '--data', '@empty.txt'], 'the corpus is empty'));
 });
 
 describe.concurrent('flags and values', () => {
   test('no command', () => expectBadInput([], 'missing command'));
   test('unknown command', () => expectBadInput(['fly'], 'unknown command "fly"'));
   test('unknown flag', () => expectBadInput(['train', '--hiden', '10'], 'train: unknown option --hiden'));
-  test('unknown flag on sample', () => expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--bogus'], 'sample: unknown option --bogus'));
+  test('unknown flag on sample', () =>
+    expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--bogus'], 'sample: unknown option --bogus'));
   test('unknown flag on eval', () => expectBadInput(['eval', '-x'], 'eval: unknown option -x'));
   test('positional argument', () => expectBadInput(['train', 'input.txt'], 'unexpected argument input.txt'));
   test('missing value', () => expectBadInput(['train', '--hidden'], '--hidden needs a value'));
@@ -135,29 +157,44 @@ describe.concurrent('flags and values', () => {
   test('--save-every without --save', () => expectBadInput(['train', '--save-every', '10'], '--save-every needs --save FILE'));
   test('sample without --checkpoint', () => expectBadInput(['sample'], 'sample: --checkpoint is required'));
   test('eval without --data', () => expectBadInput(['eval', '--checkpoint', '@good.safetensors'], 'eval: --data is required'));
-  test('zero sample --length', () => expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--length', '0'], '--length must be a positive integer'));
-  test('zero temperature', () => expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--temperature', '0'], '--temperature must be a positive number'));
+  test('zero sample --length', () =>
+    expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--length', '0'], '--length must be a positive integer'));
+  test('zero temperature', () =>
+    expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--temperature', '0'], '--temperature must be a positive number'));
   test('prime outside the vocabulary', () =>
-    expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--prime', 'abz'], '--prime: character "z" (U+007A) is not in the model\'s vocabulary'));
+    expectBadInput(
+      ['sample', '--checkpoint', '@good.safetensors', '--prime', 'abz'],
+      '--prime: character "z" (U+007A) is not in the model\'s vocabulary',
+    ));
   test('empty prime', () => expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--prime', ''], '--prime is empty'));
   test('resume with a different hidden size', () =>
-    expectBadInput(['train', '--resume', '@good.safetensors', '--data', '@text.txt', '--hidden', '8'], '--hidden 8 differs from the resumed checkpoint\'s hidden 4'));
+    expectBadInput(
+      ['train', '--resume', '@good.safetensors', '--data', '@text.txt', '--hidden', '8'],
+      "--hidden 8 differs from the resumed checkpoint's hidden 4",
+    ));
 });
 
 describe.concurrent('checkpoints', () => {
   const sample = (name: string) => ['sample', '--checkpoint', `@${name}`];
   test('missing checkpoint', () => expectBadInput(sample('absent.safetensors'), 'absent.safetensors: no such file or directory'));
   test('directory as checkpoint', () => expectBadInput(sample('a-directory'), 'is a directory'));
-  test('truncated data', () => expectBadInput(sample('truncated.safetensors'), /truncated\.safetensors: tensor .* out of range.*truncated/));
+  test('truncated data', () =>
+    expectBadInput(sample('truncated.safetensors'), /truncated\.safetensors: tensor .* out of range.*truncated/));
   test('truncated before the header', () => expectBadInput(sample('tiny.safetensors'), 'tiny.safetensors: the file is truncated: 6 bytes'));
   test('header not JSON', () => expectBadInput(sample('not-json.safetensors'), 'not-json.safetensors: the header is not valid JSON'));
   test('wrong tensor name', () => expectBadInput(sample('wrong-name.safetensors'), 'unexpected tensor encoder.weight'));
   test('wrong shape', () => expectBadInput(sample('wrong-shape.safetensors'), 'tensor rnn.weight_hh_l0 has shape [2, 8], expected [4, 4]'));
-  test('wrong dtype', () => expectBadInput(sample('wrong-dtype.safetensors'), 'tensor decoder.weight has dtype F64; only F32 is supported'));
+  test('wrong dtype', () =>
+    expectBadInput(sample('wrong-dtype.safetensors'), 'tensor decoder.weight has dtype F64; only F32 is supported'));
   test('vocabulary not matching the tensors', () =>
-    expectBadInput(sample('vocab-mismatch.safetensors'), 'tensor rnn.weight_ih_l0 has shape [4, 4], expected [4, 3] for a vocabulary of 3 characters'));
-  test('vocabulary not matching the config', () => expectBadInput(sample('vocab-config.safetensors'), 'the vocabulary has 3 characters but config.vocab_size is 4'));
-  test('eval of a bad checkpoint', () => expectBadInput(['eval', '--checkpoint', '@wrong-dtype.safetensors', '--data', '@text.txt'], 'only F32'));
+    expectBadInput(
+      sample('vocab-mismatch.safetensors'),
+      'tensor rnn.weight_ih_l0 has shape [4, 4], expected [4, 3] for a vocabulary of 3 characters',
+    ));
+  test('vocabulary not matching the config', () =>
+    expectBadInput(sample('vocab-config.safetensors'), 'the vocabulary has 3 characters but config.vocab_size is 4'));
+  test('eval of a bad checkpoint', () =>
+    expectBadInput(['eval', '--checkpoint', '@wrong-dtype.safetensors', '--data', '@text.txt'], 'only F32'));
   test('resume of a bad checkpoint', () => expectBadInput(['train', '--resume', '@not-json.safetensors'], 'the header is not valid JSON'));
   test('resume of a weights-only checkpoint', () =>
     expectBadInput(['train', '--resume', '@weights-only.safetensors', '--data', '@text.txt'], 'holds weights only, no training state'));

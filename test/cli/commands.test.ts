@@ -33,7 +33,7 @@ describe.concurrent('help', () => {
   });
 });
 
-test('train prints min-char-rnn\'s log and samples, status on stderr', () => {
+test("train prints min-char-rnn's log and samples, status on stderr", () => {
   expect(trainRun.code, trainRun.stderr).toBe(0);
   const err = trainRun.stderr.split('\n');
   expect(err[0]).toBe('backend cpu: CPU (JavaScript reference)');
@@ -42,7 +42,11 @@ test('train prints min-char-rnn\'s log and samples, status on stderr', () => {
   expect(trainRun.stderr).toMatch(/done: iteration 201, smooth loss \d+\.\d{6}/);
   const out = trainRun.stdout;
   expect(out).not.toContain('\r'); // no progress bar when stdout is not a terminal
-  expect(out.match(/^iter \d+, loss \d+\.\d{6}$/gm)).toEqual([expect.stringMatching(/^iter 0, loss 104\.\d+/), expect.stringMatching(/^iter 100, /), expect.stringMatching(/^iter 200, /)]);
+  expect(out.match(/^iter \d+, loss \d+\.\d{6}$/gm)).toEqual([
+    expect.stringMatching(/^iter 0, loss 104\.\d+/),
+    expect.stringMatching(/^iter 100, /),
+    expect.stringMatching(/^iter 200, /),
+  ]);
   const samples = [...out.matchAll(/^----\n ([\s\S]*?) \n----$/gm)].map((m) => m[1]);
   expect(samples).toHaveLength(3);
   for (const s of samples) expect([...s]).toHaveLength(40);
@@ -69,7 +73,10 @@ test('train --json prints JSON Lines only', async () => {
 test('the same seed trains the same model', async () => {
   const args = ['train', '--hidden', '8', '--iters', '30', '--sample-every', '10', '--sample-len', '15', '--json', '--seed', '7'];
   const [a, b] = await Promise.all([runCli(args), runCli(args)]);
-  const strip = (stdout: string) => jsonLines(stdout).filter((r) => r.type === 'sample' || r.type === 'log').map(({ chars_per_s: _, ...r }) => r);
+  const strip = (stdout: string) =>
+    jsonLines(stdout)
+      .filter((r) => r.type === 'sample' || r.type === 'log')
+      .map(({ chars_per_s: _, ...r }) => r);
   expect(strip(a.stdout)).toEqual(strip(b.stdout));
 });
 
@@ -83,7 +90,13 @@ describe.concurrent('sample and eval', () => {
 
   test('sample is deterministic per seed; argmax ignores it', async () => {
     const run = (...extra: string[]) => runCli(['sample', '--checkpoint', ck, '--length', '60', ...extra]).then((r) => r.stdout);
-    const [s1, s1again, s2, g1, g2] = await Promise.all([run('--seed', '1'), run('--seed', '1'), run('--seed', '2'), run('--argmax', '--prime', 'T'), run('--argmax', '--prime', 'T', '--seed', '9')]);
+    const [s1, s1again, s2, g1, g2] = await Promise.all([
+      run('--seed', '1'),
+      run('--seed', '1'),
+      run('--seed', '2'),
+      run('--argmax', '--prime', 'T'),
+      run('--argmax', '--prime', 'T', '--seed', '9'),
+    ]);
     expect(s1).toBe(s1again);
     expect(s1).not.toBe(s2);
     expect([...s1.trimEnd()].length).toBe(61); // the drawn first character, then 60

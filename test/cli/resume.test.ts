@@ -18,7 +18,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A digest of the raw bits, so that a mismatch prints two short lines.
-const bits = (a: Float32Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+const bits = (a: Float32Array) =>
+  createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 
 function expectSameTraining(a: Checkpoint, b: Checkpoint): void {
   expect(a.iter).toBe(b.iter);
@@ -41,7 +44,20 @@ describe.concurrent('resume equals uninterrupted training', () => {
       ]);
       expect(first.code, first.stderr).toBe(0);
       expect(whole.code, whole.stderr).toBe(0);
-      const resumed = await runCli(['train', '--resume', f('200'), '--iters', '400', '--save', f('resumed'), '--sample-every', '50', '--sample-len', '20', '--json']);
+      const resumed = await runCli([
+        'train',
+        '--resume',
+        f('200'),
+        '--iters',
+        '400',
+        '--save',
+        f('resumed'),
+        '--sample-every',
+        '50',
+        '--sample-len',
+        '20',
+        '--json',
+      ]);
       expect(resumed.code, resumed.stderr).toBe(0);
 
       const [a, b] = await Promise.all([loadCheckpoint(f('resumed')), loadCheckpoint(f('400'))]);
@@ -66,14 +82,17 @@ describe.concurrent('resume equals uninterrupted training', () => {
 test('Ctrl-C finishes the step, saves and exits with 130; the save resumes', async () => {
   const ck = join(dir, 'interrupted.safetensors');
   let sent = false;
-  const r = await runCli(['train', '--hidden', '16', '--seq', '10', '--iters', '100000000', '--sample-every', '0', '--save', ck, '--json'], {
-    onStdout: (chunk, child) => {
-      if (!sent && chunk.includes('"type":"log"')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
+  const r = await runCli(
+    ['train', '--hidden', '16', '--seq', '10', '--iters', '100000000', '--sample-every', '0', '--save', ck, '--json'],
+    {
+      onStdout: (chunk, child) => {
+        if (!sent && chunk.includes('"type":"log"')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
     },
-  });
+  );
   expect(r.code, r.stderr).toBe(130);
   const records = jsonLines(r.stdout);
   const summary = records.at(-1)!;

@@ -24,7 +24,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test('train, sample and eval a Korean text with emoji', async () => {
   const data = join(dir, 'korean.txt');
   const ck = join(dir, 'korean.safetensors');
-  const train = await runCli(['train', '--data', data, '--hidden', '24', '--seq', '12', '--iters', '301', '--sample-every', '100', '--sample-len', '30', '--save', ck, '--json']);
+  const train = await runCli([
+    'train',
+    '--data',
+    data,
+    '--hidden',
+    '24',
+    '--seq',
+    '12',
+    '--iters',
+    '301',
+    '--sample-every',
+    '100',
+    '--sample-len',
+    '30',
+    '--save',
+    ck,
+    '--json',
+  ]);
   expect(train.code, train.stderr).toBe(0);
   const records = jsonLines(train.stdout);
   const start = records.find((r) => r.type === 'start')!;

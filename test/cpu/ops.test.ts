@@ -18,7 +18,16 @@ import { rnnLayout } from '../../src/model/rnn_cell.ts';
 // Every case is small enough to check by hand; the expected values are worked out in the comments.
 
 const f64 = (...v: number[]) => Float64Array.from(v);
-const shape = (s: Partial<MatmulShape>): MatmulShape => ({ batch: 1, M: 2, N: 2, K: 2, transA: false, transB: false, accumulate: false, ...s });
+const shape = (s: Partial<MatmulShape>): MatmulShape => ({
+  batch: 1,
+  M: 2,
+  N: 2,
+  K: 2,
+  transA: false,
+  transB: false,
+  accumulate: false,
+  ...s,
+});
 
 describe('matmul', () => {
   const a = f64(1, 2, 3, 4); // [[1,2],[3,4]]

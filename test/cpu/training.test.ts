@@ -13,7 +13,10 @@ import { Trainer } from '../../src/train.ts';
 test('training on tinyshakespeare lowers the loss', async () => {
   const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
   expect(corpus.vocab.size).toBe(65);
-  const s = makeSession({ cell: 'rnn', vocabSize: 65, hiddenSize: 100, layers: 1 }, { seqLength: 25, batchSize: 1, learningRate: 0.1, clip: 5 });
+  const s = makeSession(
+    { cell: 'rnn', vocabSize: 65, hiddenSize: 100, layers: 1 },
+    { seqLength: 25, batchSize: 1, learningRate: 0.1, clip: 5 },
+  );
   const rng = new Rng(42);
   const backend = new CpuBackend(s.model, s.train, s.layout);
   const start = freshState(s, rng);

@@ -86,7 +86,7 @@ describe('batch loader', () => {
     expect(loader.pointer).toBe(3);
   });
 
-  test('B = 1 is min-char-rnn\'s pointer', () => {
+  test("B = 1 is min-char-rnn's pointer", () => {
     const loader = new BatchLoader(ids, 1, 5);
     const w = loader.next(true);
     expect([...w.inputs]).toEqual([0, 1, 2, 3, 4]);

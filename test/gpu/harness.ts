@@ -48,7 +48,12 @@ export type Binding =
  * Runs one dispatch of shaders/<name>.wgsl inside a validation error scope and returns the outputs in binding
  * order. Outputs start poisoned (NaN), so an element the kernel forgot to write fails the comparison.
  */
-export async function runKernel(name: string, constants: Constants, bindings: Binding[], workgroups: [number, number?, number?]): Promise<Float32Array[]> {
+export async function runKernel(
+  name: string,
+  constants: Constants,
+  bindings: Binding[],
+  workgroups: [number, number?, number?],
+): Promise<Float32Array[]> {
   const ctx = await gpu();
   const device = ctx.device;
   const lib = new KernelLibrary(device, nodeShaderSource);

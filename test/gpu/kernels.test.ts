@@ -80,7 +80,12 @@ describe('input_projection and its backward', () => {
         const Wxh = randomArray(rng, H * V);
         const bh = randomArray(rng, H);
         const ids = randomIds(rng, R, Math.min(V, 3)); // repeated ids exercise the scatter-add
-        const [xproj] = await runKernel('input_projection', { R, H, V, WG: 64 }, [{ input: Wxh }, { input: bh }, { input: ids }, { output: R * H }], [Math.ceil(H / 64), R]);
+        const [xproj] = await runKernel(
+          'input_projection',
+          { R, H, V, WG: 64 },
+          [{ input: Wxh }, { input: bh }, { input: ids }, { output: R * H }],
+          [Math.ceil(H / 64), R],
+        );
         const cpu = new Float32Array(R * H);
         inputProjection(cpu, Wxh, bh, ids, R, H, V);
         expectClose(xproj, cpu, 0, 0, 'xproj'); // a gather and one add: exact
@@ -131,7 +136,13 @@ describe('rnn_step and rnn_step_backward', () => {
           const [dhraw] = await runKernel(
             'rnn_step_backward',
             { T, B, H, WG: 64 },
-            [{ uniform: new Uint32Array([t, 0, 0, 0]) }, { input: dhy }, { input: hs0 }, { input: Whh }, { output: dhraw0.length, initial: dhraw0.slice() }],
+            [
+              { uniform: new Uint32Array([t, 0, 0, 0]) },
+              { input: dhy },
+              { input: hs0 },
+              { input: Whh },
+              { output: dhraw0.length, initial: dhraw0.slice() },
+            ],
             [Math.ceil(H / 64), B],
           );
           const cpu = dhraw0.slice();

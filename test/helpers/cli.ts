@@ -13,7 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.CHAR_RNN_DEBUG;

@@ -75,7 +75,11 @@ describe('round trip', () => {
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + n) % 8).toBe(0);
     const { header, data } = readHeader(bytes);
-    const shapes = Object.fromEntries(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, v.shape]));
+    const shapes = Object.fromEntries(
+      Object.entries(header)
+        .filter(([k]) => k !== '__metadata__')
+        .map(([k, v]) => [k, v.shape]),
+    );
     expect(shapes).toEqual({
       'rnn.weight_ih_l0': [H, V],
       'rnn.weight_hh_l0': [H, H],
@@ -91,13 +95,25 @@ describe('round trip', () => {
       'train.hidden': [B, H],
     });
     for (const [k, v] of Object.entries(header)) if (k !== '__metadata__') expect(v.dtype).toBe('F32');
-    const ends = Object.values(header).filter((v) => v.data_offsets).map((v) => v.data_offsets[1]);
+    const ends = Object.values(header)
+      .filter((v) => v.data_offsets)
+      .map((v) => v.data_offsets[1]);
     expect(Math.max(...ends)).toBe(data.length);
     const meta = header.__metadata__;
     expect(Object.values(meta).every((v) => typeof v === 'string')).toBe(true);
     expect(meta.format).toBe('webgpu-char-rnn/1');
     expect(JSON.parse(meta.vocab)).toEqual(VOCAB);
-    expect(JSON.parse(meta.config)).toEqual({ cell: 'rnn', hidden: H, layers: 1, vocab_size: V, seq: 7, batch: B, lr: 0.05, clip: 5, seed: 123 });
+    expect(JSON.parse(meta.config)).toEqual({
+      cell: 'rnn',
+      hidden: H,
+      layers: 1,
+      vocab_size: V,
+      seq: 7,
+      batch: B,
+      lr: 0.05,
+      clip: 5,
+      seed: 123,
+    });
     expect(meta.iter).toBe('200');
     expect(meta.pointer).toBe('1400');
     expect(meta.data).toBe('/tmp/corpus.txt');
@@ -121,7 +137,12 @@ describe('round trip', () => {
         ['rnn.weight_hh_l0', { shape: [H, H], data: t('Whh') }],
         ['rnn.weight_ih_l0', { shape: [H, V], data: t('Wxh') }],
       ],
-      { format: 'webgpu-char-rnn/1', vocab: JSON.stringify(VOCAB), config: JSON.stringify({ cell: 'rnn', hidden: H, layers: 1, vocab_size: V }), iter: '0' },
+      {
+        format: 'webgpu-char-rnn/1',
+        vocab: JSON.stringify(VOCAB),
+        config: JSON.stringify({ cell: 'rnn', hidden: H, layers: 1, vocab_size: V }),
+        iter: '0',
+      },
     );
     const { header, data } = readHeader(bytes);
     const unpadded = buildFile(JSON.stringify(header).padEnd(JSON.stringify(header).length + 3, ' '), data, false);
@@ -196,19 +217,37 @@ describe('bad checkpoints give one-line CheckpointErrors', () => {
       }),
       'unexpected tensor rnn.weight_ih_l1',
     );
-    expectError(editHeader(good, (h) => delete h['decoder.bias']), 'missing tensor decoder.bias');
-    expectError(editHeader(good, (h) => delete h['train.hidden']), 'missing tensor train.hidden');
+    expectError(
+      editHeader(good, (h) => delete h['decoder.bias']),
+      'missing tensor decoder.bias',
+    );
+    expectError(
+      editHeader(good, (h) => delete h['train.hidden']),
+      'missing tensor train.hidden',
+    );
   });
 
   test('shapes, dtypes and offsets', () => {
-    expectError(editHeader(good, (h) => (h['rnn.weight_hh_l0'].shape = [H * H])), `tensor rnn.weight_hh_l0 has shape [${H * H}], expected [${H}, ${H}]`);
+    expectError(
+      editHeader(good, (h) => (h['rnn.weight_hh_l0'].shape = [H * H])),
+      `tensor rnn.weight_hh_l0 has shape [${H * H}], expected [${H}, ${H}]`,
+    );
     expectError(
       editHeader(good, (h) => (h['rnn.weight_ih_l0'].shape = [V, H])),
       `tensor rnn.weight_ih_l0 has shape [${V}, ${H}], expected [${H}, ${V}]`,
     );
-    expectError(editHeader(good, (h) => (h['decoder.bias'].dtype = 'F16')), 'tensor decoder.bias has dtype F16; only F32 is supported');
-    expectError(editHeader(good, (h) => (h['decoder.bias'].dtype = 'BF16')), 'only F32');
-    expectError(editHeader(good, (h) => (h['decoder.bias'].data_offsets = [0, 8])), /do not hold 5 float32 values/);
+    expectError(
+      editHeader(good, (h) => (h['decoder.bias'].dtype = 'F16')),
+      'tensor decoder.bias has dtype F16; only F32 is supported',
+    );
+    expectError(
+      editHeader(good, (h) => (h['decoder.bias'].dtype = 'BF16')),
+      'only F32',
+    );
+    expectError(
+      editHeader(good, (h) => (h['decoder.bias'].data_offsets = [0, 8])),
+      /do not hold 5 float32 values/,
+    );
     expectError(
       editHeader(good, (h) => {
         const [b, e] = h['decoder.bias'].data_offsets;
@@ -217,42 +256,107 @@ describe('bad checkpoints give one-line CheckpointErrors', () => {
       /tensor decoder.bias: data_offsets .* are out of range/,
     );
     expectError(
-      editHeader(good, (h) => (h['decoder.bias'].data_offsets = h['rnn.weight_ih_l0'].data_offsets.map((x: number, i: number) => (i === 0 ? x : x - 4 * (H * V - V))))),
+      editHeader(
+        good,
+        (h) =>
+          (h['decoder.bias'].data_offsets = h['rnn.weight_ih_l0'].data_offsets.map((x: number, i: number) =>
+            i === 0 ? x : x - 4 * (H * V - V),
+          )),
+      ),
       /overlap/,
     );
-    expectError(editHeader(good, (h) => (h['decoder.bias'].shape = [-5])), 'shape is not a list of non-negative integers');
+    expectError(
+      editHeader(good, (h) => (h['decoder.bias'].shape = [-5])),
+      'shape is not a list of non-negative integers',
+    );
   });
 
   test('vocabulary against config and tensors', () => {
     // One character fewer than the tensors are wide.
-    expectError(meta((m) => (m.vocab = JSON.stringify(VOCAB.slice(0, 4)))), `the vocabulary has 4 characters but config.vocab_size is ${V}`);
+    expectError(
+      meta((m) => (m.vocab = JSON.stringify(VOCAB.slice(0, 4)))),
+      `the vocabulary has 4 characters but config.vocab_size is ${V}`,
+    );
     const both = meta((m) => {
       m.vocab = JSON.stringify(VOCAB.slice(0, 4));
       const c = JSON.parse(m.config);
       c.vocab_size = 4;
       m.config = JSON.stringify(c);
     });
-    expectError(both, `tensor rnn.weight_ih_l0 has shape [${H}, ${V}], expected [${H}, 4] for a vocabulary of 4 characters and hidden size ${H}`);
-    expectError(meta((m) => (m.vocab = JSON.stringify(['a', 'a', 'b', 'c', 'd']))), 'repeated character');
-    expectError(meta((m) => (m.vocab = JSON.stringify(['ab', 'c', 'd', 'e', 'f']))), 'is not one character');
-    expectError(meta((m) => (m.vocab = 'abcde')), '__metadata__.vocab is not valid JSON');
+    expectError(
+      both,
+      `tensor rnn.weight_ih_l0 has shape [${H}, ${V}], expected [${H}, 4] for a vocabulary of 4 characters and hidden size ${H}`,
+    );
+    expectError(
+      meta((m) => (m.vocab = JSON.stringify(['a', 'a', 'b', 'c', 'd']))),
+      'repeated character',
+    );
+    expectError(
+      meta((m) => (m.vocab = JSON.stringify(['ab', 'c', 'd', 'e', 'f']))),
+      'is not one character',
+    );
+    expectError(
+      meta((m) => (m.vocab = 'abcde')),
+      '__metadata__.vocab is not valid JSON',
+    );
   });
 
   test('metadata', () => {
-    expectError(meta((m) => delete m.format), 'not a webgpu-char-rnn checkpoint');
-    expectError(meta((m) => (m.format = 'other/2')), 'unsupported format "other/2"');
-    expectError(meta((m) => delete m.iter), '__metadata__ has no iter');
-    expectError(meta((m) => (m.iter = '-3')), '__metadata__.iter is not a non-negative integer');
-    expectError(meta((m) => (m.pointer = '1.5')), '__metadata__.pointer is not a non-negative integer');
-    expectError(meta((m) => (m.smooth_loss = 'low')), '__metadata__.smooth_loss is not a number');
-    expectError(meta((m) => (m.rng = '[1,2,3]')), '__metadata__.rng is not four unsigned 32-bit integers');
-    expectError(meta((m) => (m.rng = '[0,0,0,0]')), '__metadata__.rng');
-    expectError(meta((m) => (m.config = '{')), '__metadata__.config is not valid JSON');
-    expectError(config((c) => (c.cell = 'lstm')), 'only "rnn" is supported');
-    expectError(config((c) => (c.layers = 2)), 'only 1 layer');
-    expectError(config((c) => (c.hidden = 0)), '__metadata__.config.hidden is not a positive integer');
-    expectError(config((c) => (c.lr = 'fast')), '__metadata__.config.lr is not a positive number');
-    expectError(editHeader(good, (h) => (h.__metadata__.iter = 200)), '__metadata__.iter is not a string');
+    expectError(
+      meta((m) => delete m.format),
+      'not a webgpu-char-rnn checkpoint',
+    );
+    expectError(
+      meta((m) => (m.format = 'other/2')),
+      'unsupported format "other/2"',
+    );
+    expectError(
+      meta((m) => delete m.iter),
+      '__metadata__ has no iter',
+    );
+    expectError(
+      meta((m) => (m.iter = '-3')),
+      '__metadata__.iter is not a non-negative integer',
+    );
+    expectError(
+      meta((m) => (m.pointer = '1.5')),
+      '__metadata__.pointer is not a non-negative integer',
+    );
+    expectError(
+      meta((m) => (m.smooth_loss = 'low')),
+      '__metadata__.smooth_loss is not a number',
+    );
+    expectError(
+      meta((m) => (m.rng = '[1,2,3]')),
+      '__metadata__.rng is not four unsigned 32-bit integers',
+    );
+    expectError(
+      meta((m) => (m.rng = '[0,0,0,0]')),
+      '__metadata__.rng',
+    );
+    expectError(
+      meta((m) => (m.config = '{')),
+      '__metadata__.config is not valid JSON',
+    );
+    expectError(
+      config((c) => (c.cell = 'lstm')),
+      'only "rnn" is supported',
+    );
+    expectError(
+      config((c) => (c.layers = 2)),
+      'only 1 layer',
+    );
+    expectError(
+      config((c) => (c.hidden = 0)),
+      '__metadata__.config.hidden is not a positive integer',
+    );
+    expectError(
+      config((c) => (c.lr = 'fast')),
+      '__metadata__.config.lr is not a positive number',
+    );
+    expectError(
+      editHeader(good, (h) => (h.__metadata__.iter = 200)),
+      '__metadata__.iter is not a string',
+    );
   });
 });
-
