@@ -6,6 +6,7 @@ import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
 import { bind, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { MATMUL_VARIANTS } from './matmul_variants.ts';
 import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
@@ -15,8 +16,7 @@ import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
 const SHADERS = [
   'input_projection',
   'rnn_step',
-  'matmul',
-  'matmul_naive',
+  ...MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
   'bias_grad',

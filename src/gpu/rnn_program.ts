@@ -3,6 +3,7 @@ import type { ParamLayout, TensorSlot } from '../model/layout.ts';
 import type { BufferPool } from './buffers.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
+import type { MatmulVariant } from './matmul_variants.ts';
 
 // The RNN's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/rnn_window.ts. Pipelines, activation buffers and bind groups are all made here, once; encoding a
@@ -28,7 +29,7 @@ export interface ParamBuffers {
 /** Kernel variants chosen per adapter (see GpuBackend). */
 export interface KernelChoice {
   /** 'matmul' (tiled) or 'matmul_naive': see the comment in shaders/matmul_naive.wgsl. */
-  matmul: string;
+  matmul: MatmulVariant;
   /** softmax_cross_entropy's workgroup size per row. */
   softmaxWorkgroup: number;
 }

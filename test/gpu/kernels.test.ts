@@ -8,6 +8,7 @@ import { matmul } from '../../src/cpu/matmul.ts';
 import { rnnStep } from '../../src/cpu/rnn_step.ts';
 import { rnnStepBackward } from '../../src/cpu/rnn_step_backward.ts';
 import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
+import { MATMUL_VARIANTS } from '../../src/gpu/matmul_variants.ts';
 import { ADAGRAD_EPS } from '../../src/model/config.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { expectClose, freshSeed, grid2d, gpu, randomArray, randomIds, runKernel } from './harness.ts';
@@ -29,7 +30,7 @@ async function seeded(body: (rng: Rng) => Promise<void>): Promise<void> {
   }
 }
 
-describe.each(['matmul', 'matmul_naive'])('%s', (kernel) => {
+describe.each(MATMUL_VARIANTS)('%s', (kernel) => {
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [7, 65, 100],
