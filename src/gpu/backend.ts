@@ -5,28 +5,40 @@ import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
-import { bind, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { bind, KernelLibrary, type ShaderSource } from './kernels.ts';
 import { MATMUL_VARIANTS } from './matmul_variants.ts';
-import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
+import { chooseRecurrence, RnnProgram, type KernelChoice, type Recurrence } from './rnn_program.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
 // (three flat buffers in the model's layout), the activations of one window, and the carried hidden
 // state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
 
 const SHADERS = [
+  'rnn_persistent',
   'input_projection',
   'rnn_step',
   ...MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
-  'bias_grad',
-  'rnn_step_backward',
-  'input_projection_backward',
-  'adagrad_update',
+  'rnn_persistent_backward',
+  'rnn_step_backward_fused',
+  'grad_update',
   'sample',
 ];
 const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
 const EVAL_WINDOWS_PER_SUBMIT = 256;
+
+export interface GpuBackendOptions {
+  /** Overrides the per-adapter choice of chooseRecurrence (tests run both paths). */
+  recurrence?: Recurrence;
+}
+
+/** GPU time of one kernel within a profiled step, summed over its dispatches. */
+export interface KernelTime {
+  kernel: string;
+  dispatches: number;
+  ms: number;
+}
 
 export class GpuBackend implements Backend {
   readonly kind = 'gpu';
@@ -36,14 +48,14 @@ export class GpuBackend implements Backend {
   submits = 0;
   readonly dispatchesPerStep: number;
   readonly kernels: KernelChoice;
+  readonly recurrence: Recurrence;
   private readonly device: GPUDevice;
   private readonly params: GPUBuffer;
-  private readonly grads: GPUBuffer;
   private readonly mem: GPUBuffer;
   private readonly program: RnnProgram;
   private readonly carry: GPUBuffer;
-  private readonly update: Dispatch;
   private readonly lossReadback: GPUBuffer;
+  private profiler: Profiler | null = null;
   private lossKept = false;
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
@@ -55,6 +67,7 @@ export class GpuBackend implements Backend {
     readonly config: ModelConfig,
     readonly train: TrainConfig,
     readonly layout: ParamLayout,
+    options: GpuBackendOptions,
   ) {
     this.device = ctx.device;
     this.deviceName = `GPU: ${ctx.adapterName}`;
@@ -64,10 +77,10 @@ export class GpuBackend implements Backend {
     this.pool = new BufferPool(this.device);
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
-    this.grads = this.pool.storage('grads', bytes);
     this.mem = this.pool.storage('adagrad memory', bytes);
     // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
     this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
+    this.recurrence = options.recurrence ?? chooseRecurrence(this.device, ctx.isCpuAdapter, config.hiddenSize);
     this.program = new RnnProgram(
       lib,
       this.pool,
@@ -75,26 +88,14 @@ export class GpuBackend implements Backend {
       layout,
       train.seqLength,
       train.batchSize,
-      { params: this.params, grads: this.grads },
+      this.params,
       this.kernels,
+      this.recurrence,
+      { mem: this.mem, learningRate: train.learningRate, clip: train.clip, eps: ADAGRAD_EPS },
     );
     this.carry = this.pool.storage('carried hidden state', train.batchSize * config.hiddenSize * 4);
-    const count = layout.totalFloats;
-    const updatePipeline = this.lib.pipeline('adagrad_update', {
-      COUNT: count,
-      LR: train.learningRate,
-      CLIP: train.clip,
-      EPS: ADAGRAD_EPS,
-      WG: 256,
-    });
-    const [x, y] = grid2d(Math.ceil(count / 256), this.device.limits.maxComputeWorkgroupsPerDimension);
-    this.update = {
-      pipeline: updatePipeline,
-      bindGroup: bind(this.device, updatePipeline, [this.params, this.grads, this.mem]),
-      workgroups: [x, y, 1],
-    };
     this.lossReadback = this.pool.readback('loss readback', 8);
-    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length + 1;
+    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length;
   }
 
   static async create(
@@ -103,26 +104,64 @@ export class GpuBackend implements Backend {
     config: ModelConfig,
     train: TrainConfig,
     layout: ParamLayout,
+    options: GpuBackendOptions = {},
   ): Promise<GpuBackend> {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
     await lib.checkCompilation(SHADERS);
-    const backend = new GpuBackend(ctx, lib, config, train, layout);
+    const backend = new GpuBackend(ctx, lib, config, train, layout, options);
     await backend.checkErrors();
     return backend;
   }
 
   step(w: Window, keepLoss = false): void {
+    const encoder = this.beginStep(w);
+    const pass = encoder.beginComputePass();
+    RnnProgram.encode(pass, this.program.forward);
+    RnnProgram.encode(pass, this.program.backward);
+    pass.end();
+    this.endStep(encoder, keepLoss);
+  }
+
+  /**
+   * One training step like step(w), with each dispatch in a compute pass of its own that writes timestamps,
+   * so the step's GPU time can be split by kernel (the passes add a little time of their own). Returns null
+   * when the adapter has no timestamp-query feature. The step trains: it moves the model like step(w).
+   */
+  async profileStep(w: Window): Promise<KernelTime[] | null> {
+    if (!this.ctx.hasTimestampQuery) return null;
+    const dispatches = [...this.program.forward, ...this.program.backward];
+    this.profiler ??= new Profiler(this.device, dispatches.length);
+    const encoder = this.beginStep(w);
+    dispatches.forEach((d, n) => {
+      const pass = encoder.beginComputePass({ timestampWrites: this.profiler!.writes(n) });
+      RnnProgram.encode(pass, [d]);
+      pass.end();
+    });
+    this.profiler.encodeResolve(encoder);
+    this.endStep(encoder, false);
+    const ms = await this.profiler.read();
+    await this.checkErrors();
+    const times = new Map<string, KernelTime>();
+    dispatches.forEach((d, n) => {
+      const t = times.get(d.kernel) ?? { kernel: d.kernel, dispatches: 0, ms: 0 };
+      t.dispatches++;
+      t.ms += ms[n];
+      times.set(d.kernel, t);
+    });
+    return [...times.values()];
+  }
+
+  private beginStep(w: Window): GPUCommandEncoder {
     const queue = this.device.queue;
     upload(queue, this.program.inputs, w.inputs);
     upload(queue, this.program.targets, w.targets);
     const encoder = this.device.createCommandEncoder();
     if (w.reset) encoder.clearBuffer(this.program.hs, 0, this.train.batchSize * this.config.hiddenSize * 4);
-    const pass = encoder.beginComputePass();
-    RnnProgram.encode(pass, this.program.forward);
-    RnnProgram.encode(pass, this.program.backward);
-    RnnProgram.encode(pass, [this.update]);
-    pass.end();
+    return encoder;
+  }
+
+  private endStep(encoder: GPUCommandEncoder, keepLoss: boolean): void {
     this.program.encodeCarry(encoder, this.carry);
     if (keepLoss) encoder.copyBufferToBuffer(this.program.lossState, 0, this.lossReadback, 0, 8);
     this.submit(encoder);
@@ -191,8 +230,10 @@ export class GpuBackend implements Backend {
         this.layout,
         this.train.seqLength,
         1,
-        { params: this.params, grads: this.grads },
+        this.params,
         this.kernels,
+        this.recurrence,
+        null,
       ),
       this.lib,
       this.pool,
@@ -208,6 +249,7 @@ export class GpuBackend implements Backend {
   }
 
   destroy(): void {
+    this.profiler?.destroy();
     this.pool.destroy();
     this.device.destroy();
   }
@@ -336,6 +378,7 @@ class Evaluator {
       encoder.copyBufferToBuffer(allTargets, w * T * 4, p.targets, 0, T * 4);
       const pass = encoder.beginComputePass();
       RnnProgram.encode(pass, p.forward);
+      RnnProgram.encode(pass, p.lossReduce);
       pass.end();
       p.encodeCarry(encoder, this.carry);
       encoder.copyBufferToBuffer(p.lossState, 0, losses, w * 4, 4);
@@ -348,5 +391,56 @@ class Evaluator {
     const result = await read(readback, windows * 4);
     for (const b of [allInputs, allTargets, losses, readback]) b.destroy();
     return result;
+  }
+}
+
+/** A timestamp query set with a begin and an end slot per dispatch, and the buffers to read it back. */
+class Profiler {
+  private readonly querySet: GPUQuerySet;
+  private readonly resolved: GPUBuffer;
+  private readonly readback: GPUBuffer;
+
+  constructor(
+    device: GPUDevice,
+    private readonly dispatches: number,
+  ) {
+    // Outside the BufferPool: only profiling makes these, and the pool has no query-resolve buffers.
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * dispatches });
+    const bytes = 2 * dispatches * 8;
+    this.resolved = device.createBuffer({
+      label: 'timestamps',
+      size: bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.readback = device.createBuffer({
+      label: 'timestamp readback',
+      size: bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  writes(n: number): GPUComputePassTimestampWrites {
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * n, endOfPassWriteIndex: 2 * n + 1 };
+  }
+
+  encodeResolve(encoder: GPUCommandEncoder): void {
+    encoder.resolveQuerySet(this.querySet, 0, 2 * this.dispatches, this.resolved, 0);
+    encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, 2 * this.dispatches * 8);
+  }
+
+  /** Milliseconds per dispatch, in encoding order. */
+  async read(): Promise<number[]> {
+    await this.readback.mapAsync(GPUMapMode.READ);
+    const ns = new BigInt64Array(this.readback.getMappedRange().slice(0));
+    this.readback.unmap();
+    const ms: number[] = [];
+    for (let n = 0; n < this.dispatches; n++) ms.push(Number(ns[2 * n + 1] - ns[2 * n]) / 1e6);
+    return ms;
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolved.destroy();
+    this.readback.destroy();
   }
 }

@@ -2,28 +2,30 @@ import type { ModelConfig } from '../model/config.ts';
 import type { ParamLayout, TensorSlot } from '../model/layout.ts';
 import type { BufferPool } from './buffers.ts';
 import { GpuLimitError } from './device.ts';
-import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
+import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import type { MatmulVariant } from './matmul_variants.ts';
 
 // The RNN's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/rnn_window.ts. Pipelines, activation buffers and bind groups are all made here, once; encoding a
 // step only records dispatches.
 //
-// Dispatches per window: forward 1 + T + 3 (input projection, T recurrent steps, output matmul,
-// softmax-cross-entropy, loss); backward 3 + T + 3 (dWhy, dby, dh from outputs, T recurrent steps, dWhh,
-// dbh, dWxh scatter).
+// On SwiftShader a dispatch costs far more than the arithmetic of a small model, so the window is as few
+// dispatches as the recurrence allows. Everything that is not recurrent runs once for all R = T * B rows:
+// the output projection, softmax-cross-entropy, and one update dispatch that computes every weight and bias
+// gradient as a reduction over the rows and applies clip and AdaGrad to it. The recurrence itself is either
+//   persistent: one dispatch forward and one backward, one workgroup per stream looping over the T steps
+//     (the input projection rides in the forward one): 5 dispatches per training step; or
+//   per-step: the input projection for all rows, then one dispatch per time step forward and one per step
+//     backward (with dhy = dlogits Why folded into it): 2T + 4 dispatches per training step.
 
 const WG = 64;
 
 interface Dispatch {
+  /** The shader's name, for per-kernel timings. */
+  kernel: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
-}
-
-export interface ParamBuffers {
-  params: GPUBuffer;
-  grads: GPUBuffer;
 }
 
 /** Kernel variants chosen per adapter (see GpuBackend). */
@@ -34,12 +36,44 @@ export interface KernelChoice {
   softmaxWorkgroup: number;
 }
 
+/** How the recurrence is dispatched; `workgroup` is the persistent kernels' workgroup size. */
+export type Recurrence = { kind: 'persistent'; workgroup: number } | { kind: 'per-step' };
+
+/**
+ * The persistent kernels keep two hidden vectors per stream in workgroup memory and loop over rows, so
+ * they fit any hidden size up to maxComputeWorkgroupStorageSize / 8 floats. On a CPU adapter a workgroup
+ * runs on one core as SIMD lanes and extra invocations only add barrier cost, so its workgroups are small;
+ * on a GPU the per-step kernels spread a large H over more of the chip than B workgroups can.
+ */
+export function chooseRecurrence(device: GPUDevice, isCpuAdapter: boolean, H: number): Recurrence {
+  const limits = device.limits;
+  if (2 * H * 4 > limits.maxComputeWorkgroupStorageSize) return { kind: 'per-step' };
+  if (isCpuAdapter) return { kind: 'persistent', workgroup: CPU_PERSISTENT_WG };
+  const invocations = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  if (H > invocations) return { kind: 'per-step' };
+  return { kind: 'persistent', workgroup: Math.max(32, Math.ceil(H / 32) * 32) };
+}
+
+const CPU_PERSISTENT_WG = 4;
+
+/** What the update dispatch needs; absent for a forward-only (evaluation) program. */
+export interface UpdateSettings {
+  mem: GPUBuffer;
+  learningRate: number;
+  clip: number;
+  eps: number;
+}
+
 export class RnnProgram {
   readonly inputs: GPUBuffer; // (T, B) u32
   readonly targets: GPUBuffer; // (T, B) u32
   readonly hs: GPUBuffer; // (T+1, B, H)
   readonly lossState: GPUBuffer; // [loss, smoothLoss]
+  /** Forward through softmax-cross-entropy: leaves per-row losses and dlogits. */
   readonly forward: Dispatch[] = [];
+  /** Forward-only programs: the window's loss into lossState (training folds it into the update). */
+  readonly lossReduce: Dispatch[] = [];
+  /** Backward recurrence, then the update of every parameter (and the loss); empty without `update`. */
   readonly backward: Dispatch[] = [];
 
   constructor(
@@ -49,8 +83,10 @@ export class RnnProgram {
     layout: ParamLayout,
     readonly T: number,
     readonly B: number,
-    buffers: ParamBuffers,
+    params: GPUBuffer,
     kernels: KernelChoice,
+    readonly recurrence: Recurrence,
+    update: UpdateSettings | null,
   ) {
     const device = lib.device;
     const { hiddenSize: H, vocabSize: V } = config;
@@ -65,60 +101,46 @@ export class RnnProgram {
     this.targets = pool.storage('targets', f32(R));
     this.hs = pool.storage('hs', f32((T + 1) * B * H));
     this.lossState = pool.storage('lossState', f32(2));
-    const xproj = pool.storage('xproj', f32(R * H));
     const logits = pool.storage('logits', f32(R * V));
     const dlogits = pool.storage('dlogits', f32(R * V));
     const rowLoss = pool.storage('rowLoss', f32(R));
-    const dhy = pool.storage('dhy', f32(R * H));
-    const dhraw = pool.storage('dhraw', f32(R * H));
-    // One 256-byte uniform slot per time step holds t, so each recurrent dispatch has its own bind group.
-    const steps = pool.uniform('steps', 256 * T);
-    const stepData = new Uint32Array(64 * T);
-    for (let t = 0; t < T; t++) stepData[64 * t] = t;
-    device.queue.writeBuffer(steps, 0, stepData);
-    const stepSlot = (t: number): GPUBufferBinding => ({ buffer: steps, offset: 256 * t, size: 4 });
 
-    const slice = (buffer: GPUBuffer, slot: TensorSlot): GPUBufferBinding => ({ buffer, offset: f32(slot.offset), size: f32(slot.size) });
-    const p = (name: string) => slice(buffers.params, layout.byName[name]);
-    const g = (name: string) => slice(buffers.grads, layout.byName[name]);
+    const slice = (slot: TensorSlot): GPUBufferBinding => ({ buffer: params, offset: f32(slot.offset), size: f32(slot.size) });
+    const p = (name: string) => slice(layout.byName[name]);
     const add = (
       list: Dispatch[],
-      name: string,
+      kernel: string,
       constants: Record<string, number | boolean>,
       resources: (GPUBuffer | GPUBufferBinding)[],
       workgroups: [number, number, number],
     ) => {
-      const pipeline = lib.pipeline(name, constants);
-      list.push({ pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
+      const pipeline = lib.pipeline(kernel, constants);
+      list.push({ kernel, pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
     };
-    const matmul = (
-      list: Dispatch[],
-      s: {
-        M: number;
-        N: number;
-        K: number;
-        TRANS_A?: boolean;
-        TRANS_B?: boolean;
-        ACCUMULATE?: boolean;
-        A_OFFSET?: number;
-        B_OFFSET?: number;
-      },
-      a: GPUBuffer | GPUBufferBinding,
-      b: GPUBuffer | GPUBufferBinding,
-      bias: GPUBuffer | GPUBufferBinding | null,
-      c: GPUBuffer | GPUBufferBinding,
-    ) => {
-      // An unused bias binding still needs a buffer; c's own buffer serves (the shader never reads it).
-      add(list, kernels.matmul, { ...s, HAS_BIAS: bias !== null }, [a, b, bias ?? a, c], [ceilDiv(s.N, 16), ceilDiv(s.M, 16), 1]);
-    };
+    // Per-step kernels: one 256-byte uniform slot per time step holds t, so each dispatch has its own bind group.
+    let steps: GPUBuffer | null = null;
+    if (recurrence.kind === 'per-step') {
+      steps = pool.uniform('steps', 256 * T);
+      const stepData = new Uint32Array(64 * T);
+      for (let t = 0; t < T; t++) stepData[64 * t] = t;
+      device.queue.writeBuffer(steps, 0, stepData);
+    }
+    const stepSlot = (t: number): GPUBufferBinding => ({ buffer: steps!, offset: 256 * t, size: 4 });
 
     // Forward.
-    add(this.forward, 'input_projection', { R, H, V, WG }, [p('Wxh'), p('bh'), this.inputs, xproj], [ceilDiv(H, WG), R, 1]);
-    for (let t = 0; t < T; t++) {
-      add(this.forward, 'rnn_step', { B, H, WG }, [stepSlot(t), xproj, p('Whh'), this.hs], [ceilDiv(H, WG), B, 1]);
+    if (recurrence.kind === 'persistent') {
+      const constants = { T, B, H, V, WG: recurrence.workgroup };
+      add(this.forward, 'rnn_persistent', constants, [p('Wxh'), p('bh'), p('Whh'), this.inputs, this.hs], [B, 1, 1]);
+    } else {
+      const xproj = pool.storage('xproj', f32(R * H));
+      add(this.forward, 'input_projection', { R, H, V, WG }, [p('Wxh'), p('bh'), this.inputs, xproj], [ceilDiv(H, WG), R, 1]);
+      for (let t = 0; t < T; t++) {
+        add(this.forward, 'rnn_step', { B, H, WG }, [stepSlot(t), xproj, p('Whh'), this.hs], [ceilDiv(H, WG), B, 1]);
+      }
     }
     // logits (R, V) = h_1..h_T (R, H) Why^T + by
-    matmul(this.forward, { M: R, N: V, K: H, TRANS_B: true, A_OFFSET: B * H }, this.hs, p('Why'), p('by'), logits);
+    const matmul = { M: R, N: V, K: H, TRANS_B: true, A_OFFSET: B * H, HAS_BIAS: true };
+    add(this.forward, kernels.matmul, matmul, [this.hs, p('Why'), p('by'), logits], [ceilDiv(V, 16), ceilDiv(R, 16), 1]);
     add(
       this.forward,
       'softmax_cross_entropy',
@@ -126,21 +148,56 @@ export class RnnProgram {
       [logits, this.targets, rowLoss, dlogits],
       [R, 1, 1],
     );
-    add(this.forward, 'loss_reduce', { R, SCALE: 1 / B }, [rowLoss, this.lossState], [1, 1, 1]);
-
-    // Backward: every gradient is added into.
-    // dWhy (V, H) += dlogits^T (V, R) h_1..h_T (R, H)
-    matmul(this.backward, { M: V, N: H, K: R, TRANS_A: true, ACCUMULATE: true, B_OFFSET: B * H }, dlogits, this.hs, null, g('Why'));
-    add(this.backward, 'bias_grad', { R, N: V, WG }, [dlogits, g('by')], [ceilDiv(V, WG), 1, 1]);
-    // dhy (R, H) = dlogits (R, V) Why (V, H)
-    matmul(this.backward, { M: R, N: H, K: V }, dlogits, p('Why'), null, dhy);
-    for (let t = T - 1; t >= 0; t--) {
-      add(this.backward, 'rnn_step_backward', { T, B, H, WG }, [stepSlot(t), dhy, this.hs, p('Whh'), dhraw], [ceilDiv(H, WG), B, 1]);
+    if (!update) {
+      add(this.lossReduce, 'loss_reduce', { R, SCALE: 1 / B }, [rowLoss, this.lossState], [1, 1, 1]);
+      return;
     }
-    // dWhh (H, H) += dhraw^T (H, R) h_0..h_{T-1} (R, H)
-    matmul(this.backward, { M: H, N: H, K: R, TRANS_A: true, ACCUMULATE: true }, dhraw, this.hs, null, g('Whh'));
-    add(this.backward, 'bias_grad', { R, N: H, WG }, [dhraw, g('bh')], [ceilDiv(H, WG), 1, 1]);
-    add(this.backward, 'input_projection_backward', { R, H, V, WG }, [dhraw, this.inputs, g('Wxh')], [ceilDiv(H, WG), 1, 1]);
+
+    // Backward: the recurrence leaves dhraw (R, H); the update reduces every gradient from it, dlogits and hs.
+    const dhraw = pool.storage('dhraw', f32(R * H));
+    if (recurrence.kind === 'persistent') {
+      const constants = { T, B, H, V, WG: recurrence.workgroup };
+      add(this.backward, 'rnn_persistent_backward', constants, [dlogits, p('Why'), this.hs, p('Whh'), dhraw], [B, 1, 1]);
+    } else {
+      for (let t = T - 1; t >= 0; t--) {
+        add(
+          this.backward,
+          'rnn_step_backward_fused',
+          { T, B, H, V, WG },
+          [stepSlot(t), dlogits, p('Why'), this.hs, p('Whh'), dhraw],
+          [ceilDiv(H, WG), B, 1],
+        );
+      }
+    }
+    const off = (name: string) => layout.byName[name].offset;
+    const order = ['Wxh', 'Whh', 'bh', 'Why', 'by'];
+    // grad_update.wgsl finds an element's tensor by comparing its index with the offsets in this order.
+    if (order.some((name, n) => n > 0 && off(name) <= off(order[n - 1])))
+      throw new Error('grad_update expects Wxh, Whh, bh, Why, by in order');
+    const count = layout.totalFloats;
+    const [x, y] = grid2d(ceilDiv(count + 1, WG), maxGroups); // +1: the invocation that reduces the loss
+    add(
+      this.backward,
+      'grad_update',
+      {
+        T,
+        B,
+        H,
+        V,
+        COUNT: count,
+        OFF_WXH: off('Wxh'),
+        OFF_WHH: off('Whh'),
+        OFF_BH: off('bh'),
+        OFF_WHY: off('Why'),
+        OFF_BY: off('by'),
+        LR: update.learningRate,
+        CLIP: update.clip,
+        EPS: update.eps,
+        SCALE: 1 / B,
+      },
+      [params, update.mem, dlogits, this.hs, dhraw, this.inputs, rowLoss, this.lossState],
+      [x, y, 1],
+    );
   }
 
   static encode(pass: GPUComputePassEncoder, dispatches: Dispatch[]): void {

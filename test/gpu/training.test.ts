@@ -8,10 +8,19 @@ import type { ModelConfig, TrainConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/init.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { Rng } from '../../src/model/rng.ts';
+import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
+import { openDevice } from '../../src/gpu/device.ts';
+import type { Recurrence } from '../../src/gpu/rnn_program.ts';
+import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { expectClose } from './harness.ts';
 
-// Whole training steps on the GPU against the CPU reference, from the same weights.
+// Whole training steps on the GPU against the CPU reference, from the same weights, for each way of
+// dispatching the recurrence: persistent with a workgroup smaller than H (rows looped per invocation) and
+// one larger than some H, and per-step.
+
+const RECURRENCES: Recurrence[] = [{ kind: 'persistent', workgroup: 4 }, { kind: 'persistent', workgroup: 64 }, { kind: 'per-step' }];
+const name = (r: Recurrence) => (r.kind === 'persistent' ? `persistent (workgroup ${r.workgroup})` : r.kind);
 
 const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
 const V = corpus.vocab.size;
@@ -31,22 +40,33 @@ function setup(H: number, B: number, seed: number) {
   return { config, train, layout, state };
 }
 
-async function both(H: number, B: number, seed: number): Promise<{ gpu: GpuBackend; cpu: Backend; setupData: ReturnType<typeof setup> }> {
+async function gpuBackend(s: ReturnType<typeof setup>, recurrence?: Recurrence): Promise<GpuBackend> {
+  const ctx = await openDevice(await acquireNodeAdapter(parseAdapterChoice(undefined)));
+  return GpuBackend.create(ctx, nodeShaderSource, s.config, s.train, s.layout, { recurrence });
+}
+
+async function both(
+  H: number,
+  B: number,
+  seed: number,
+  recurrence?: Recurrence,
+): Promise<{ gpu: GpuBackend; cpu: Backend; setupData: ReturnType<typeof setup> }> {
   const s = setup(H, B, seed);
-  const gpu = (await createBackend('gpu', s.config, s.train, s.layout)) as GpuBackend;
+  const gpu = recurrence ? await gpuBackend(s, recurrence) : ((await createBackend('gpu', s.config, s.train, s.layout)) as GpuBackend);
   const cpu = await createBackend('cpu', s.config, s.train, s.layout);
   gpu.setState(s.state);
   cpu.setState(s.state);
   return { gpu, cpu, setupData: s };
 }
 
-describe('GPU training step equals the CPU step', () => {
+describe.each(RECURRENCES.map((r) => [name(r), r] as const))('GPU training step equals the CPU step, recurrence %s', (_, recurrence) => {
   for (const [H, B] of [
     [100, 1],
     [65, 3],
+    [24, 8],
   ]) {
     it(`hidden ${H}, batch ${B}: loss and every parameter after each of 5 steps from the same state`, async () => {
-      const { gpu, cpu } = await both(H, B, 7);
+      const { gpu, cpu } = await both(H, B, 7, recurrence);
       const loader = new BatchLoader(corpus.ids, B, 25);
       try {
         for (let n = 0; n < 5; n++) {
@@ -74,7 +94,7 @@ describe('GPU training step equals the CPU step', () => {
   it('after 100 steps the smooth loss agrees within 1e-3 relative (hidden 32, batch 4)', async () => {
     // At hidden 100, batch 1, the first AdaGrad steps make training chaotic: runs that differ only in float32
     // rounding were measured 1e-2 apart after 100 steps on some seeds, while every single step agrees (above).
-    const { gpu, cpu } = await both(32, 4, 3);
+    const { gpu, cpu } = await both(32, 4, 3, recurrence);
     const loaders = [new BatchLoader(corpus.ids, 4, 25), new BatchLoader(corpus.ids, 4, 25)];
     try {
       for (let n = 0; n < 100; n++) {
@@ -90,9 +110,12 @@ describe('GPU training step equals the CPU step', () => {
   });
 });
 
-describe('the GPU step schedule', () => {
-  it('is one submit per step, reads nothing back unless asked, and creates no buffer after the first step', async () => {
-    const { gpu, cpu } = await both(100, 2, 1);
+describe.each([
+  [RECURRENCES[0], 5],
+  [RECURRENCES[2], 2 * 25 + 4],
+] as const)('the GPU step schedule, recurrence $0.kind', (recurrence, dispatches) => {
+  it(`is one submit and ${dispatches} dispatches per step, reads nothing back unless asked, and creates no buffer after the first step`, async () => {
+    const { gpu, cpu } = await both(100, 2, 1, recurrence);
     cpu.destroy();
     const loader = new BatchLoader(corpus.ids, 2, 25);
     const device = gpu.ctx.device;
@@ -108,23 +131,32 @@ describe('the GPU step schedule', () => {
       mapped++;
       return mapAsync.apply(this, args);
     };
+    let dispatched = 0;
+    const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
+    GPUComputePassEncoder.prototype.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...args) {
+      dispatched++;
+      return dispatch.apply(this, args);
+    };
     try {
       gpu.step(loader.next(true), true);
       await gpu.readLoss();
       const submits0 = gpu.submits;
       const created0 = created + gpu.pool.created;
       const mapped0 = mapped;
+      const dispatched0 = dispatched;
       for (let n = 1; n <= 20; n++) gpu.step(loader.next(false), n === 20);
       expect(gpu.submits - submits0).toBe(20);
+      expect(dispatched - dispatched0).toBe(20 * dispatches);
       expect(mapped - mapped0).toBe(0);
       const reading = await gpu.readLoss(); // the loss of step 20 was copied out within its own submit
       expect(gpu.submits - submits0).toBe(20);
       expect(mapped - mapped0).toBe(1);
       expect(Number.isFinite(reading.smoothLoss)).toBe(true);
       expect(created + gpu.pool.created).toBe(created0);
-      expect(gpu.dispatchesPerStep).toBe(2 * 25 + 11);
+      expect(gpu.dispatchesPerStep).toBe(dispatches);
     } finally {
       GPUBuffer.prototype.mapAsync = mapAsync;
+      GPUComputePassEncoder.prototype.dispatchWorkgroups = dispatch;
       gpu.destroy();
     }
   });
@@ -159,23 +191,57 @@ describe('GPU resume, eval and sampling', () => {
     expect(resumed.smoothLoss).toBe(expected.smoothLoss);
   });
 
-  it('eval gives the same loss per character on both backends', async () => {
-    const { gpu, cpu, setupData } = await both(64, 1, 11);
+  it.each([RECURRENCES[0], RECURRENCES[2]])(
+    'eval gives the same loss per character on both backends, recurrence $kind',
+    async (recurrence) => {
+      const { gpu, cpu, setupData } = await both(64, 1, 11, recurrence);
+      try {
+        // Train a little on the CPU so the weights are not the near-uniform initial ones.
+        const loader = new BatchLoader(corpus.ids, 1, 25);
+        for (let n = 0; n < 30; n++) cpu.step(loader.next(n === 0));
+        const state = await cpu.getState();
+        gpu.setState(state);
+        const ids = corpus.ids.subarray(1000, 1000 + 2013); // not a multiple of seq: the last window is partial
+        const [g, c] = [await gpu.evaluate(ids), await cpu.evaluate(ids)];
+        expect(g.count).toBe(2012);
+        expect(c.count).toBe(2012);
+        expect(Math.abs(g.lossSum - c.lossSum) / c.lossSum).toBeLessThan(1e-5);
+        expect(setupData.train.batchSize).toBe(1);
+      } finally {
+        gpu.destroy();
+        cpu.destroy();
+      }
+    },
+  );
+
+  it('profileStep times every kernel of a step and trains exactly as step does', async () => {
+    const s = setup(48, 3, 17);
+    const [profiled, plain] = [await gpuBackend(s), await gpuBackend(s)];
     try {
-      // Train a little on the CPU so the weights are not the near-uniform initial ones.
-      const loader = new BatchLoader(corpus.ids, 1, 25);
-      for (let n = 0; n < 30; n++) cpu.step(loader.next(n === 0));
-      const state = await cpu.getState();
-      gpu.setState(state);
-      const ids = corpus.ids.subarray(1000, 1000 + 2013); // not a multiple of seq: the last window is partial
-      const [g, c] = [await gpu.evaluate(ids), await cpu.evaluate(ids)];
-      expect(g.count).toBe(2012);
-      expect(c.count).toBe(2012);
-      expect(Math.abs(g.lossSum - c.lossSum) / c.lossSum).toBeLessThan(1e-5);
-      expect(setupData.train.batchSize).toBe(1);
+      profiled.setState(s.state);
+      plain.setState(s.state);
+      const [a, b] = [new BatchLoader(corpus.ids, 3, 25), new BatchLoader(corpus.ids, 3, 25)];
+      for (let n = 0; n < 3; n++) {
+        const times = await profiled.profileStep(a.next(n === 0));
+        plain.step(b.next(n === 0));
+        // SwiftShader, the adapter of these tests, has timestamp-query; an adapter without it returns null.
+        expect(times).not.toBeNull();
+        expect(times!.map((t) => t.kernel)).toEqual([
+          'rnn_persistent',
+          plain.kernels.matmul,
+          'softmax_cross_entropy',
+          'rnn_persistent_backward',
+          'grad_update',
+        ]);
+        expect(times!.reduce((sum, t) => sum + t.dispatches, 0)).toBe(plain.dispatchesPerStep);
+        for (const t of times!) expect(t.ms).toBeGreaterThanOrEqual(0);
+      }
+      const [sp, ss] = [await profiled.getState(), await plain.getState()];
+      expect(Buffer.from(sp.params.buffer).equals(Buffer.from(ss.params.buffer))).toBe(true);
+      expect(sp.smoothLoss).toBe(ss.smoothLoss);
     } finally {
-      gpu.destroy();
-      cpu.destroy();
+      profiled.destroy();
+      plain.destroy();
     }
   });
 

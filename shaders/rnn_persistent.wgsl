@@ -1,0 +1,45 @@
+// hs is (T+1, B, H) with hs[0] the carried state; Wxh is (H, V); bh is (H,); Whh is (H, H); inputs is (T, B).
+// The whole forward recurrence of a window in one dispatch, the input projection included:
+//   hs[t+1] = tanh(Wxh[:, inputs[t]] + bh + hs[t] Whh^T)   for t = 0 .. T-1
+// One workgroup per stream b runs all T steps, with h_t in workgroup memory (double-buffered, so one barrier
+// per step). Streams never wait on each other: WGSL has no barrier across workgroups. Invocations loop over
+// rows, so any H works with any WG; WG is set per adapter (small on CPU adapters, where invocations beyond
+// the SIMD width only add barrier cost). Workgroups are (B, 1, 1). CPU twin: src/cpu/rnn_persistent.ts.
+
+override T: u32;
+override B: u32;
+override H: u32;
+override V: u32;
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> Wxh: array<f32>;
+@group(0) @binding(1) var<storage, read> bh: array<f32>;
+@group(0) @binding(2) var<storage, read> Whh: array<f32>;
+@group(0) @binding(3) var<storage, read> inputs: array<u32>;
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;
+
+var<workgroup> h: array<f32, 2 * H>; // [h_t, h_{t+1}], swapping roles every step
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let b = wg.x;
+  let lid = lid3.x;
+  for (var i = lid; i < H; i += WG) { h[i] = hs[b * H + i]; }
+  workgroupBarrier();
+  for (var t = 0u; t < T; t++) {
+    let cur = (t % 2u) * H;
+    let nxt = H - cur;
+    let x = inputs[t * B + b];
+    for (var i = lid; i < H; i += WG) {
+      var acc = Wxh[i * V + x] + bh[i];
+      for (var j = 0u; j < H; j++) {
+        acc += Whh[i * H + j] * h[cur + j];
+      }
+      // tanh is +-1 in float32 well before |x| = 15, and some implementations overflow exp() beyond it.
+      let hn = tanh(clamp(acc, -15.0, 15.0));
+      h[nxt + i] = hn;
+      hs[((t + 1u) * B + b) * H + i] = hn;
+    }
+    workgroupBarrier();
+  }
+}
