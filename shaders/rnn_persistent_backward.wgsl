@@ -3,8 +3,8 @@
 //   dh = dlogits[t] Why + dhraw[t+1] Whh   (dh_next, zero past the window's end)
 //   dhraw[t] = (1 - hs[t+1]^2) * dh
 // One workgroup per stream b runs all T steps, with dhraw[t+1] in workgroup memory (double-buffered, one
-// barrier per step); no synchronisation between workgroups. Workgroups are (B, 1, 1).
-// CPU twin: src/cpu/rnn_persistent_backward.ts.
+// barrier per step); no synchronisation between workgroups. Each invocation owns blocks of 4 columns i
+// (see rnn_persistent.wgsl for why). Workgroups are (B, 1, 1). CPU twin: src/cpu/rnn_persistent_backward.ts.
 
 override T: u32;
 override B: u32;
@@ -20,6 +20,16 @@ override WG: u32 = 64u;
 
 var<workgroup> d: array<f32, 2 * H>; // [dhraw[t+1], dhraw[t]], swapping roles every step
 
+/** Why[v, cols]. */
+fn whyRow(v: u32, cols: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(Why[v * H + cols.x], Why[v * H + cols.y], Why[v * H + cols.z], Why[v * H + cols.w]);
+}
+
+/** Whh[j, cols]. */
+fn whhRow(j: u32, cols: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(Whh[j * H + cols.x], Whh[j * H + cols.y], Whh[j * H + cols.z], Whh[j * H + cols.w]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let b = wg.x;
@@ -29,20 +39,32 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid3
     let nxt = (s % 2u) * H;
     let cur = H - nxt;
     let row = t * B + b;
-    for (var i = lid; i < H; i += WG) {
-      var dh = 0.0;
-      for (var v = 0u; v < V; v++) {
-        dh += dlogits[row * V + v] * Why[v * H + i];
+    let o = row * V;
+    for (var i0 = 4u * lid; i0 < H; i0 += 4u * WG) {
+      // Columns past H repeat column H-1; their results are dropped below.
+      let cols = min(vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(H - 1u));
+      var dh = vec4<f32>();
+      var v = 0u;
+      for (; v + 4u <= V; v += 4u) {
+        dh += dlogits[o + v] * whyRow(v, cols) + dlogits[o + v + 1u] * whyRow(v + 1u, cols);
+        dh += dlogits[o + v + 2u] * whyRow(v + 2u, cols) + dlogits[o + v + 3u] * whyRow(v + 3u, cols);
       }
+      for (; v < V; v++) { dh += dlogits[o + v] * whyRow(v, cols); }
       if (s > 0u) {
-        for (var j = 0u; j < H; j++) {
-          dh += Whh[j * H + i] * d[nxt + j];
+        var j = 0u;
+        for (; j + 4u <= H; j += 4u) {
+          dh += d[nxt + j] * whhRow(j, cols) + d[nxt + j + 1u] * whhRow(j + 1u, cols);
+          dh += d[nxt + j + 2u] * whhRow(j + 2u, cols) + d[nxt + j + 3u] * whhRow(j + 3u, cols);
         }
+        for (; j < H; j++) { dh += d[nxt + j] * whhRow(j, cols); }
       }
-      let h = hs[(row + B) * H + i];
+      let hRow = (row + B) * H;
+      let h = vec4<f32>(hs[hRow + cols.x], hs[hRow + cols.y], hs[hRow + cols.z], hs[hRow + cols.w]);
       let g = (1.0 - h * h) * dh;
-      d[cur + i] = g;
-      dhraw[row * H + i] = g;
+      for (var a = 0u; a < 4u && i0 + a < H; a++) {
+        d[cur + i0 + a] = g[a];
+        dhraw[row * H + i0 + a] = g[a];
+      }
     }
     workgroupBarrier();
   }

@@ -154,7 +154,7 @@ export class GpuBackend implements Backend {
 
   private beginStep(w: Window): GPUCommandEncoder {
     const queue = this.device.queue;
-    upload(queue, this.program.inputs, w.inputs);
+    this.program.uploadInputs(queue, w.inputs);
     upload(queue, this.program.targets, w.targets);
     const encoder = this.device.createCommandEncoder();
     if (w.reset) encoder.clearBuffer(this.program.hs, 0, this.train.batchSize * this.config.hiddenSize * 4);

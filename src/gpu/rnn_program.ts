@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../model/config.ts';
 import type { ParamLayout, TensorSlot } from '../model/layout.ts';
-import type { BufferPool } from './buffers.ts';
+import { upload, type BufferPool } from './buffers.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import type { MatmulVariant } from './matmul_variants.ts';
@@ -56,6 +56,39 @@ export function chooseRecurrence(device: GPUDevice, isCpuAdapter: boolean, H: nu
 
 const CPU_PERSISTENT_WG = 4;
 
+/**
+ * grad_update.wgsl's invocation ranges: 4x4 tiles of dWhh and dWhy, 4-row blocks of each dWxh column, 4-entry
+ * blocks of dbh and dby, then one invocation for the loss; each range starts on a workgroup boundary.
+ */
+export function gradUpdateGrid(H: number, V: number) {
+  const wg = (n: number) => Math.ceil(n / WG) * WG;
+  const [HT, VT] = [Math.ceil(H / 4), Math.ceil(V / 4)];
+  const WHY_START = wg(HT * HT);
+  const WXH_START = WHY_START + wg(VT * HT);
+  const BH_START = WXH_START + wg(HT * V);
+  const BY_START = BH_START + wg(HT);
+  const LOSS_START = BY_START + wg(VT);
+  return { WHY_START, WXH_START, BH_START, BY_START, LOSS_START, workgroups: LOSS_START / WG + 1 };
+}
+
+/**
+ * Fills `packed` (2R + V + 1,) with what grad_update reads from its inputs binding: the ids (R,), then the
+ * rows grouped by id as start (V+1,) and rows (R,), so that a dWxh column sums only its own rows. Built on
+ * the CPU, which has the ids anyway, in O(R + V).
+ */
+export function packInputs(packed: Uint32Array, ids: Uint32Array, R: number, V: number): void {
+  packed.set(ids.subarray(0, R));
+  const start = packed.subarray(R, R + V + 1);
+  const rows = packed.subarray(R + V + 1, 2 * R + V + 1);
+  start.fill(0);
+  for (let r = 0; r < R; r++) if (ids[r] < V) start[ids[r] + 1]++;
+  for (let v = 0; v < V; v++) start[v + 1] += start[v];
+  // Fill each group in row order, using start[v] as its cursor, then shift the cursors back.
+  for (let r = 0; r < R; r++) if (ids[r] < V) rows[start[ids[r]]++] = r;
+  for (let v = V; v > 0; v--) start[v] = start[v - 1];
+  start[0] = 0;
+}
+
 /** What the update dispatch needs; absent for a forward-only (evaluation) program. */
 export interface UpdateSettings {
   mem: GPUBuffer;
@@ -65,7 +98,7 @@ export interface UpdateSettings {
 }
 
 export class RnnProgram {
-  readonly inputs: GPUBuffer; // (T, B) u32
+  readonly inputs: GPUBuffer; // (T, B) u32 ids, then the rows grouped by id (see packInputs)
   readonly targets: GPUBuffer; // (T, B) u32
   readonly hs: GPUBuffer; // (T+1, B, H)
   readonly lossState: GPUBuffer; // [loss, smoothLoss]
@@ -75,6 +108,7 @@ export class RnnProgram {
   readonly lossReduce: Dispatch[] = [];
   /** Backward recurrence, then the update of every parameter (and the loss); empty without `update`. */
   readonly backward: Dispatch[] = [];
+  private readonly packedInputs: Uint32Array;
 
   constructor(
     lib: KernelLibrary,
@@ -97,7 +131,8 @@ export class RnnProgram {
       throw new GpuLimitError(`seq * batch = ${R} is over this adapter's maxComputeWorkgroupsPerDimension (${maxGroups})`);
     }
     const f32 = (n: number) => n * 4;
-    this.inputs = pool.storage('inputs', f32(R));
+    this.inputs = pool.storage('inputs', f32(2 * R + V + 1));
+    this.packedInputs = new Uint32Array(2 * R + V + 1);
     this.targets = pool.storage('targets', f32(R));
     this.hs = pool.storage('hs', f32((T + 1) * B * H));
     this.lossState = pool.storage('lossState', f32(2));
@@ -170,12 +205,8 @@ export class RnnProgram {
       }
     }
     const off = (name: string) => layout.byName[name].offset;
-    const order = ['Wxh', 'Whh', 'bh', 'Why', 'by'];
-    // grad_update.wgsl finds an element's tensor by comparing its index with the offsets in this order.
-    if (order.some((name, n) => n > 0 && off(name) <= off(order[n - 1])))
-      throw new Error('grad_update expects Wxh, Whh, bh, Why, by in order');
-    const count = layout.totalFloats;
-    const [x, y] = grid2d(ceilDiv(count + 1, WG), maxGroups); // +1: the invocation that reduces the loss
+    const { workgroups, ...starts } = gradUpdateGrid(H, V);
+    const [x, y] = grid2d(workgroups, maxGroups);
     add(
       this.backward,
       'grad_update',
@@ -184,12 +215,12 @@ export class RnnProgram {
         B,
         H,
         V,
-        COUNT: count,
         OFF_WXH: off('Wxh'),
         OFF_WHH: off('Whh'),
         OFF_BH: off('bh'),
         OFF_WHY: off('Why'),
         OFF_BY: off('by'),
+        ...starts,
         LR: update.learningRate,
         CLIP: update.clip,
         EPS: update.eps,
@@ -198,6 +229,12 @@ export class RnnProgram {
       [params, update.mem, dlogits, this.hs, dhraw, this.inputs, rowLoss, this.lossState],
       [x, y, 1],
     );
+  }
+
+  /** Uploads a window's input ids (T, B) with their grouping by id. */
+  uploadInputs(queue: GPUQueue, ids: Uint32Array): void {
+    packInputs(this.packedInputs, ids, this.T * this.B, this.config.vocabSize);
+    upload(queue, this.inputs, this.packedInputs);
   }
 
   static encode(pass: GPUComputePassEncoder, dispatches: Dispatch[]): void {

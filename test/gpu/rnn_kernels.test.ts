@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gradUpdate } from '../../src/cpu/grad_update.ts';
 import { rnnPersistent } from '../../src/cpu/rnn_persistent.ts';
 import { rnnPersistentBackward } from '../../src/cpu/rnn_persistent_backward.ts';
@@ -6,6 +6,7 @@ import { rnnStepBackwardFused } from '../../src/cpu/rnn_step_backward_fused.ts';
 import { ADAGRAD_EPS } from '../../src/model/config.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { Rng } from '../../src/model/rng.ts';
+import { gradUpdateGrid, packInputs } from '../../src/gpu/rnn_program.ts';
 import { expectClose, freshSeed, grid2d, gpu, randomArray, randomIds, runKernel } from './harness.ts';
 
 // The training step's recurrence and update kernels against their CPU twins, at awkward sizes, on fresh
@@ -118,6 +119,14 @@ describe('rnn_step_backward_fused', () => {
   }
 });
 
+describe('packInputs', () => {
+  it('groups the rows by id, in row order', () => {
+    const packed = new Uint32Array(2 * 6 + 4 + 1);
+    packInputs(packed, new Uint32Array([2, 0, 2, 3, 0, 2]), 6, 4);
+    expect([...packed]).toEqual([2, 0, 2, 3, 0, 2, 0, 2, 2, 5, 6, 1, 4, 0, 2, 5, 3]);
+  });
+});
+
 describe('grad_update', () => {
   for (const [T, B, H, V] of SHAPES) {
     it(`T=${T} B=${B} H=${H} V=${V}`, () =>
@@ -133,12 +142,14 @@ describe('grad_update', () => {
         const dlogits = randomArray(rng, R * V, 0.7);
         const hs = randomArray(rng, (T + 1) * B * H);
         const dhraw = randomArray(rng, R * H, 0.7);
-        const inputs = randomIds(rng, R, V);
+        const inputs = new Uint32Array(2 * R + V + 1);
+        packInputs(inputs, randomIds(rng, R, V), R, V);
         const rowLoss = randomArray(rng, R).map(Math.abs);
         const lossState = new Float32Array([0, 50]);
         const [lr, clip, scale] = [0.1, 1, 1 / B];
         const ctx = await gpu();
-        const [x, y] = grid2d(Math.ceil((n + 1) / 64), ctx.device.limits.maxComputeWorkgroupsPerDimension);
+        const { workgroups, ...starts } = gradUpdateGrid(H, V);
+        const [x, y] = grid2d(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
         const [gpuParams, gpuMem, gpuLoss] = await runKernel(
           'grad_update',
           {
@@ -146,12 +157,12 @@ describe('grad_update', () => {
             B,
             H,
             V,
-            COUNT: n,
             OFF_WXH: off.Wxh,
             OFF_WHH: off.Whh,
             OFF_BH: off.bh,
             OFF_WHY: off.Why,
             OFF_BY: off.by,
+            ...starts,
             LR: lr,
             CLIP: clip,
             EPS: ADAGRAD_EPS,
