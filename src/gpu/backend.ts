@@ -80,7 +80,7 @@ export class GpuBackend implements Backend {
     this.mem = this.pool.storage('adagrad memory', bytes);
     // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
     this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
-    this.recurrence = options.recurrence ?? chooseRecurrence(this.device, ctx.isCpuAdapter, config.hiddenSize);
+    this.recurrence = options.recurrence ?? chooseRecurrence(this.device.limits, ctx.isCpuAdapter, config.hiddenSize);
     this.program = new RnnProgram(
       lib,
       this.pool,

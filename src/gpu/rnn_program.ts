@@ -39,19 +39,25 @@ export interface KernelChoice {
 /** How the recurrence is dispatched; `workgroup` is the persistent kernels' workgroup size. */
 export type Recurrence = { kind: 'persistent'; workgroup: number } | { kind: 'per-step' };
 
+/** The device limits chooseRecurrence reads. */
+export type RecurrenceLimits = Pick<
+  GPUSupportedLimits,
+  'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'
+>;
+
 /**
- * The persistent kernels keep two hidden vectors per stream in workgroup memory and loop over rows, so
- * they fit any hidden size up to maxComputeWorkgroupStorageSize / 8 floats. On a CPU adapter a workgroup
- * runs on one core as SIMD lanes and extra invocations only add barrier cost, so its workgroups are small;
- * on a GPU the per-step kernels spread a large H over more of the chip than B workgroups can.
+ * The persistent kernels keep two hidden vectors per stream in workgroup memory and loop over blocks of 4
+ * rows, so they fit any hidden size up to maxComputeWorkgroupStorageSize / 8 floats. On a CPU adapter a
+ * workgroup runs on one core as 4 SIMD lanes and more invocations only add barrier cost, so its workgroups
+ * are 4 wide. On a GPU a workgroup gets one invocation per 4-row block; when that is over the invocation
+ * limit, the per-step kernels spread the rows over more of the chip than B workgroups can.
  */
-export function chooseRecurrence(device: GPUDevice, isCpuAdapter: boolean, H: number): Recurrence {
-  const limits = device.limits;
+export function chooseRecurrence(limits: RecurrenceLimits, isCpuAdapter: boolean, H: number): Recurrence {
   if (2 * H * 4 > limits.maxComputeWorkgroupStorageSize) return { kind: 'per-step' };
   if (isCpuAdapter) return { kind: 'persistent', workgroup: CPU_PERSISTENT_WG };
-  const invocations = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
-  if (H > invocations) return { kind: 'per-step' };
-  return { kind: 'persistent', workgroup: Math.max(32, Math.ceil(H / 32) * 32) };
+  const blocks = Math.ceil(H / 4);
+  if (blocks > Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)) return { kind: 'per-step' };
+  return { kind: 'persistent', workgroup: Math.ceil(blocks / 32) * 32 };
 }
 
 const CPU_PERSISTENT_WG = 4;

@@ -6,7 +6,7 @@ import { rnnStepBackwardFused } from '../../src/cpu/rnn_step_backward_fused.ts';
 import { ADAGRAD_EPS } from '../../src/model/config.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { Rng } from '../../src/model/rng.ts';
-import { gradUpdateGrid, packInputs } from '../../src/gpu/rnn_program.ts';
+import { chooseRecurrence, gradUpdateGrid, packInputs } from '../../src/gpu/rnn_program.ts';
 import { expectClose, freshSeed, grid2d, gpu, randomArray, randomIds, runKernel } from './harness.ts';
 
 // The training step's recurrence and update kernels against their CPU twins, at awkward sizes, on fresh
@@ -187,4 +187,18 @@ describe('grad_update', () => {
         expectClose(gpuLoss, lossState, 0, 1e-5, '[loss, smoothLoss]');
       }));
   }
+});
+
+describe('chooseRecurrence', () => {
+  const limits = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 };
+  it('runs the persistent kernels in 4-wide workgroups on CPU adapters, up to what workgroup memory holds', () => {
+    expect(chooseRecurrence(limits, true, 100)).toEqual({ kind: 'persistent', workgroup: 4 });
+    expect(chooseRecurrence(limits, true, 4096)).toEqual({ kind: 'persistent', workgroup: 4 });
+    expect(chooseRecurrence(limits, true, 4097)).toEqual({ kind: 'per-step' });
+  });
+  it('gives one invocation per 4-row block on GPUs, and per-step kernels past the invocation limit', () => {
+    expect(chooseRecurrence(limits, false, 100)).toEqual({ kind: 'persistent', workgroup: 32 });
+    expect(chooseRecurrence(limits, false, 1024)).toEqual({ kind: 'persistent', workgroup: 256 });
+    expect(chooseRecurrence(limits, false, 1025)).toEqual({ kind: 'per-step' });
+  });
 });
