@@ -3,8 +3,8 @@
 //   hs[t+1] = tanh(Wxh[:, inputs[t]] + bh + hs[t] Whh^T)   for t = 0 .. T-1
 // One workgroup per stream b runs all T steps, with h_t in workgroup memory (double-buffered, so one barrier
 // per step). Streams never wait on each other: WGSL has no barrier across workgroups. Each invocation owns
-// blocks of 4 rows and walks the columns 4 at a time: on SwiftShader, where every load is a per-lane
-// gather, that is several times faster than a row per invocation. Invocations loop over the row blocks, so
+// blocks of 4 rows and walks the columns 4 at a time, 1.25 loads per multiply-add instead of 2: on
+// SwiftShader every load is a per-lane gather, and loads decide speed. Invocations loop over the row blocks, so
 // any H works with any WG; WG is set per adapter (small on CPU adapters, where invocations beyond the SIMD
 // width only add barrier cost). Workgroups are (B, 1, 1). CPU twin: src/cpu/rnn_persistent.ts.
 
