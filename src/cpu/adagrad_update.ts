@@ -7,6 +7,9 @@ import type { Vec } from '../model/layout.ts';
 export function adagradUpdate(params: Vec, grads: Vec, mem: Vec, n: number, lr: number, clip: number): void {
   for (let i = 0; i < n; i++) {
     let g = grads[i];
+    // A zero gradient leaves mem and the parameter as they are (most of dWxh: only the window's inputs
+    // have a gradient), unless mem is already NaN, which this skip keeps out of the parameter.
+    if (g === 0) continue;
     // Comparisons instead of Math.min/max: the same value (a NaN gradient stays NaN), without the calls.
     if (g > clip) g = clip;
     else if (g < -clip) g = -clip;

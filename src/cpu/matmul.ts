@@ -13,23 +13,21 @@ export interface MatmulShape {
 
 // c is (batch, M, N); a is (batch, M, K), or (batch, K, M) when transA; b is (batch, K, N), or (batch, N, K)
 // when transB; bias is (N,) or null. c[z] (+)= op(a[z]) op(b[z]) + bias.
-// Every output is a float64 sum over k = 0..K-1 in order, then + bias, then rounded once into c; the loops
-// below only interleave those sums so that the arrays are walked in storage order, which leaves the result
-// bit for bit as the plain triple loop gives it.
+// Every output is a float64 sum over k = 0..K-1 in order, then + bias, then rounded once into c; the tiles
+// below only interleave those sums, which leaves the result bit for bit as the plain triple loop gives it.
 export function matmul(c: Vec, a: Vec, b: Vec, bias: Vec | null, s: MatmulShape): void {
   const { batch, M, N, K, transA, transB, accumulate } = s;
-  for (let z = 0; z < batch; z++) {
-    if (transB) matmulDot(c, a, b, bias, z * M * N, z * M * K, z * K * N, M, N, K, transA, accumulate);
-    else matmulRows(c, a, b, bias, z * M * N, z * M * K, z * K * N, M, N, K, transA, accumulate);
-  }
+  // a[m, k] is a[ao + m * am + k * ak]; b[k, n] is b[bo + k * bk + n * bn].
+  const am = transA ? 1 : K;
+  const ak = transA ? M : 1;
+  const bk = transB ? 1 : N;
+  const bn = transB ? K : 1;
+  for (let z = 0; z < batch; z++) matmulTiles(c, a, b, bias, z * M * N, z * M * K, z * K * N, M, N, K, am, ak, bk, bn, accumulate);
 }
 
-// One float64 row accumulator, grown on demand, so a training step allocates nothing.
-let rowScratch = new Float64Array(0);
-
-// b is (K, N): each output row is built by adding scaled rows of b, four k at a time so that the accumulator
-// is loaded and stored once per four rows of b (the additions stay in k order).
-function matmulRows(
+// Tiles of 2 rows by 4 columns of c, each of the 8 sums in its own local: per step of k, 6 loads feed 8
+// multiply-adds. Edge rows and columns fall back to one sum at a time.
+function matmulTiles(
   c: Vec,
   a: Vec,
   b: Vec,
@@ -40,96 +38,102 @@ function matmulRows(
   M: number,
   N: number,
   K: number,
-  transA: boolean,
+  am: number,
+  ak: number,
+  bk: number,
+  bn: number,
   accumulate: boolean,
 ): void {
-  if (rowScratch.length < N) rowScratch = new Float64Array(N);
-  const acc = rowScratch;
-  // a[m, k] sits at ao + m * mStride + k * kStride.
-  const mStride = transA ? 1 : K;
-  const kStride = transA ? M : 1;
-  const K4 = K - (K % 4);
-  for (let m = 0; m < M; m++) {
-    acc.fill(0, 0, N);
-    const am = ao + m * mStride;
-    let k = 0;
-    for (; k < K4; k += 4) {
-      const a0 = a[am + k * kStride];
-      const a1 = a[am + (k + 1) * kStride];
-      const a2 = a[am + (k + 2) * kStride];
-      const a3 = a[am + (k + 3) * kStride];
-      const b0 = bo + k * N;
-      const b1 = b0 + N;
-      const b2 = b1 + N;
-      const b3 = b2 + N;
-      for (let n = 0; n < N; n++) acc[n] = acc[n] + a0 * b[b0 + n] + a1 * b[b1 + n] + a2 * b[b2 + n] + a3 * b[b3 + n];
-    }
-    for (; k < K; k++) {
-      const av = a[am + k * kStride];
-      const bk = bo + k * N;
-      for (let n = 0; n < N; n++) acc[n] += av * b[bk + n];
-    }
-    const cRow = co + m * N;
-    for (let n = 0; n < N; n++) {
-      const v = acc[n] + (bias ? bias[n] : 0);
-      c[cRow + n] = accumulate ? c[cRow + n] + v : v;
-    }
-  }
-}
-
-// b is (N, K): each output is a dot product of two contiguous rows when a is not transposed; four outputs of
-// one row of c share each load of a.
-function matmulDot(
-  c: Vec,
-  a: Vec,
-  b: Vec,
-  bias: Vec | null,
-  co: number,
-  ao: number,
-  bo: number,
-  M: number,
-  N: number,
-  K: number,
-  transA: boolean,
-  accumulate: boolean,
-): void {
-  const mStride = transA ? 1 : K;
-  const kStride = transA ? M : 1;
+  const M2 = M - (M % 2);
   const N4 = N - (N % 4);
-  for (let m = 0; m < M; m++) {
-    const am = ao + m * mStride;
-    const cRow = co + m * N;
-    let n = 0;
-    for (; n < N4; n += 4) {
-      const b0 = bo + n * K;
-      const b1 = b0 + K;
-      const b2 = b1 + K;
-      const b3 = b2 + K;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
+  for (let n = 0; n < N4; n += 4) {
+    const b0 = bo + n * bn;
+    const b1 = b0 + bn;
+    const b2 = b1 + bn;
+    const b3 = b2 + bn;
+    const bias0 = bias ? bias[n] : 0;
+    const bias1 = bias ? bias[n + 1] : 0;
+    const bias2 = bias ? bias[n + 2] : 0;
+    const bias3 = bias ? bias[n + 3] : 0;
+    let m = 0;
+    for (; m < M2; m += 2) {
+      const a0 = ao + m * am;
+      const a1 = a0 + am;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      let s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
       for (let k = 0; k < K; k++) {
-        const av = a[am + k * kStride];
-        s0 += av * b[b0 + k];
-        s1 += av * b[b1 + k];
-        s2 += av * b[b2 + k];
-        s3 += av * b[b3 + k];
+        const x0 = a[a0 + k * ak];
+        const x1 = a[a1 + k * ak];
+        const kb = k * bk;
+        const y0 = b[b0 + kb];
+        const y1 = b[b1 + kb];
+        const y2 = b[b2 + kb];
+        const y3 = b[b3 + kb];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
       }
-      store(c, cRow + n, s0 + (bias ? bias[n] : 0), accumulate);
-      store(c, cRow + n + 1, s1 + (bias ? bias[n + 1] : 0), accumulate);
-      store(c, cRow + n + 2, s2 + (bias ? bias[n + 2] : 0), accumulate);
-      store(c, cRow + n + 3, s3 + (bias ? bias[n + 3] : 0), accumulate);
+      const c0 = co + m * N + n;
+      const c1 = c0 + N;
+      if (accumulate) {
+        c[c0] += s00 + bias0;
+        c[c0 + 1] += s01 + bias1;
+        c[c0 + 2] += s02 + bias2;
+        c[c0 + 3] += s03 + bias3;
+        c[c1] += s10 + bias0;
+        c[c1 + 1] += s11 + bias1;
+        c[c1 + 2] += s12 + bias2;
+        c[c1 + 3] += s13 + bias3;
+      } else {
+        c[c0] = s00 + bias0;
+        c[c0 + 1] = s01 + bias1;
+        c[c0 + 2] = s02 + bias2;
+        c[c0 + 3] = s03 + bias3;
+        c[c1] = s10 + bias0;
+        c[c1 + 1] = s11 + bias1;
+        c[c1 + 2] = s12 + bias2;
+        c[c1 + 3] = s13 + bias3;
+      }
     }
-    for (; n < N; n++) {
-      const bn = bo + n * K;
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += a[am + k * kStride] * b[bn + k];
-      store(c, cRow + n, sum + (bias ? bias[n] : 0), accumulate);
-    }
+    for (; m < M; m++) for (let j = n; j < n + 4; j++) matmulOne(c, a, b, bias, co, ao, bo, N, K, am, ak, bk, bn, accumulate, m, j);
   }
+  for (let m = 0; m < M; m++) for (let j = N4; j < N; j++) matmulOne(c, a, b, bias, co, ao, bo, N, K, am, ak, bk, bn, accumulate, m, j);
 }
 
-function store(c: Vec, i: number, v: number, accumulate: boolean): void {
+function matmulOne(
+  c: Vec,
+  a: Vec,
+  b: Vec,
+  bias: Vec | null,
+  co: number,
+  ao: number,
+  bo: number,
+  N: number,
+  K: number,
+  am: number,
+  ak: number,
+  bk: number,
+  bn: number,
+  accumulate: boolean,
+  m: number,
+  n: number,
+): void {
+  const ai = ao + m * am;
+  const bj = bo + n * bn;
+  let sum = 0;
+  for (let k = 0; k < K; k++) sum += a[ai + k * ak] * b[bj + k * bk];
+  const v = sum + (bias ? bias[n] : 0);
+  const i = co + m * N + n;
   c[i] = accumulate ? c[i] + v : v;
 }
