@@ -82,7 +82,8 @@ export function describeMethod(result: BenchResult): string {
   return (
     `min-char-rnn training steps on ${x.corpus} (${int(x.corpusChars)} characters), seed ${x.seed}; per cell one warm-up step, ` +
     `then the median of ${x.windows} timed windows of about ${x.windowSeconds} s, each ending with a loss readback; ` +
-    `a cell estimated to need more than ${x.cellBudgetSeconds} s is skipped`
+    `a cell is skipped when the step after its warm-up shows that the windows would take more than the budget of ${x.cellBudgetSeconds} s, ` +
+    `or when one step, scaled from the previous cell by multiply-adds, would`
   );
 }
 
@@ -105,9 +106,9 @@ export function renderSvg(result: BenchResult): string {
   const bar = 16;
   const groupWidth = bar * backends.length + 20;
   const left = 70;
-  const top = 50;
+  const top = 80;
   const plotHeight = 260;
-  const width = left + configs.length * groupWidth + 20;
+  const width = Math.max(600, left + configs.length * groupWidth + 20);
   const height = top + plotHeight + 70;
   const y = (v: number) => top + plotHeight * (1 - (Math.log10(v) - lo) / (hi - lo));
   const out: string[] = [];
@@ -115,12 +116,13 @@ export function renderSvg(result: BenchResult): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
   );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  const title = `chars/s (log scale): ${result.adapter ?? 'no GPU adapter'} vs ${result.machine.cpuModel}, ${result.date.slice(0, 10)}`;
-  out.push(`<text x="${left}" y="20" font-size="13">${escapeXml(title)}</text>`);
+  out.push(`<text x="${left}" y="20" font-size="13">Training throughput, chars/s (log scale), ${result.date.slice(0, 10)}</text>`);
+  const machine = `GPU: ${result.adapter ?? 'no adapter'}; CPU: ${result.machine.cpuModel}, ${result.machine.cpuCores} cores`;
+  out.push(`<text x="${left}" y="37" fill="#4a5568">${escapeXml(machine)}</text>`);
   backends.forEach((b, i) => {
     const x = left + i * 70;
-    out.push(`<rect x="${x}" y="30" width="10" height="10" fill="${COLORS[b] ?? '#718096'}"/>`);
-    out.push(`<text x="${x + 14}" y="39">${escapeXml(b.toUpperCase())}</text>`);
+    out.push(`<rect x="${x}" y="47" width="10" height="10" fill="${COLORS[b] ?? '#718096'}"/>`);
+    out.push(`<text x="${x + 14}" y="56">${escapeXml(b.toUpperCase())}</text>`);
   });
   for (let p = lo; p <= hi; p++) {
     const yy = y(10 ** p).toFixed(1);
@@ -138,6 +140,9 @@ export function renderSvg(result: BenchResult): string {
         out.push(
           `<rect x="${x}" y="${yy.toFixed(1)}" width="${bar - 2}" height="${(top + plotHeight - yy).toFixed(1)}" fill="${COLORS[b] ?? '#718096'}"><title>${escapeXml(label)}</title></rect>`,
         );
+        const cx = x + (bar - 2) / 2 + 3;
+        const ty = (yy - 3).toFixed(1);
+        out.push(`<text x="${cx}" y="${ty}" transform="rotate(-90 ${cx} ${ty})" font-size="9">${escapeXml(short(r.charsPerSec))}</text>`);
       } else if (r) {
         const cx = x + (bar - 2) / 2;
         out.push(
@@ -156,6 +161,13 @@ export function renderSvg(result: BenchResult): string {
   );
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** 1234 -> "1.2k", 56789 -> "57k": bar labels that fit beside a 16-pixel bar. */
+export function short(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toPrecision(2)}M`;
+  if (x >= 1e3) return `${(x / 1e3).toPrecision(2)}k`;
+  return x >= 10 ? String(Math.round(x)) : x.toPrecision(2);
 }
 
 /** "google / swiftshader / SwiftShader driver 5.0.0" becomes "google-swiftshader-swiftshader-driver-5-0-0". */
