@@ -102,8 +102,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const V = o.corpus.vocab.size;
   // Seconds per unit of stepWork, per backend, from the last measured cell. It only decides whether the
   // next cell's first step alone would blow the budget (a step of hidden 1024, batch 128 on the CPU takes
-  // many seconds); the first step, once run, decides the rest. Work overestimates time where a bigger cell
-  // uses the hardware better, so the estimate can only skip cells that are out of reach anyway.
+  // many seconds); the first step, once run, decides the rest. Where a bigger cell uses the hardware better
+  // (a GPU with a bigger batch), work overestimates its time: the note says the skip was an estimate.
   const rate = new Map<BackendKind, number>();
   const unavailable = new Map<BackendKind, string>();
   // Cheapest first, so that each prediction comes from a smaller measured cell.
@@ -114,15 +114,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const why = unavailable.get(kind);
       if (why !== undefined) {
         rows.push({ ...base, status: 'unavailable', note: why });
+        o.log?.(describe(rows[rows.length - 1]));
         continue;
       }
       const known = rate.get(kind);
       const predicted = known === undefined ? 0 : known * stepWork(config, V);
-      if (predicted > o.cellBudgetSeconds) {
+      // The warm-up step and the first timed one, at least.
+      if (2 * predicted > o.cellBudgetSeconds) {
         rows.push({
           ...base,
           status: 'skipped',
-          note: `one step estimated at ${predicted.toFixed(0)} s > budget ${o.cellBudgetSeconds} s`,
+          note: `one step estimated at ${predicted.toFixed(0)} s: 2 steps > budget ${o.cellBudgetSeconds} s`,
         });
         o.log?.(describe(rows[rows.length - 1]));
         continue;
@@ -187,6 +189,10 @@ async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Prom
     // The warm-up step pays the first-step costs (on SwiftShader the pipelines compile at their first
     // dispatch); the step after it is the first short window, which decides whether the cell fits.
     const warm = await window(1);
+    if (setupSeconds + warm > o.cellBudgetSeconds) {
+      const note = `the warm-up step took ${warm.toFixed(1)} s > budget ${o.cellBudgetSeconds} s`;
+      return { row: { ...c, backend: kind, status: 'skipped', note, setupSeconds }, deviceName };
+    }
     let probeSteps = 1;
     let probe = await window(1);
     let budgetLeft = o.cellBudgetSeconds - setupSeconds - warm - probe;

@@ -82,8 +82,8 @@ export function describeMethod(result: BenchResult): string {
   return (
     `min-char-rnn training steps on ${x.corpus} (${int(x.corpusChars)} characters), seed ${x.seed}; per cell one warm-up step, ` +
     `then the median of ${x.windows} timed windows of about ${x.windowSeconds} s, each ending with a loss readback; ` +
-    `a cell is skipped when the step after its warm-up shows that the windows would take more than the budget of ${x.cellBudgetSeconds} s, ` +
-    `or when one step, scaled from the previous cell by multiply-adds, would`
+    `a cell is skipped when its warm-up step, or the step after it times the windows, exceeds the budget of ${x.cellBudgetSeconds} s, ` +
+    `or when two steps, scaled from the previous cell by multiply-adds, would`
   );
 }
 

@@ -22,8 +22,8 @@ Trains min-char-rnn on the GPU and on the CPU with the same configurations, one 
 other in one process, and reports chars/s (the median of timed windows after a warm-up step, each
 window ending with a loss readback), ms per step, GPU dispatches and submits per step, GPU memory,
 the adapter and the CPU. Prints a table and writes bench/results/<adapter>-<date>.json, .md and .svg.
-A cell is skipped, and marked so, when the step after its warm-up step shows that the timed windows
-would exceed the budget a cell (or when one step, scaled from the previous cell, alone would).
+A cell is skipped, and marked so, when its warm-up step, or the step after it times the number of
+windows, exceeds the budget a cell, or when two steps scaled from the previous cell would.
 
 Options:
   --quick              hidden 100,512 by batch 1,32; ${QUICK.windows} windows of ~${QUICK.windowSeconds} s, budget ${QUICK.budget} s a cell
