@@ -1,0 +1,134 @@
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } from '../../bench/harness.ts';
+import { renderText, trainingTable, writeResults } from '../../bench/report.ts';
+import type { BackendKind } from '../create_backend.ts';
+import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
+import { ADAPTERS, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
+import type { Io } from './io.ts';
+import { DEFAULT_SEED } from './train.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../bench/results', import.meta.url));
+
+// The full grid, and the quick one (the issue's two GPU targets, hidden 100 batch 1 and hidden 512 batch 32,
+// with their crossings), which finishes in under two minutes on a 2-core machine with SwiftShader.
+const FULL = { windows: 5, windowSeconds: 1, budget: 40 };
+const QUICK = { windows: 5, windowSeconds: 0.4, budget: 10 };
+
+export const BENCH_HELP = `Usage: char-rnn bench [options]
+
+Trains min-char-rnn on the GPU and on the CPU with the same configurations, one backend after the
+other in one process, and reports chars/s (the median of timed windows after a warm-up step, each
+window ending with a loss readback), ms per step, GPU dispatches and submits per step, GPU memory,
+the adapter and the CPU. Prints a table and writes bench/results/<adapter>-<date>.json, .md and .svg.
+A cell is skipped, and marked so, when its warm-up step, or the step after it times the number of
+windows, exceeds the budget a cell, or when two steps scaled from the previous cell would.
+
+Options:
+  --quick              hidden 100,512 by batch 1,32; ${QUICK.windows} windows of ~${QUICK.windowSeconds} s, budget ${QUICK.budget} s a cell
+                       (default: hidden ${FULL_HIDDEN.join(',')} by batch ${FULL_BATCH.join(',')}; ${FULL.windows} windows of ~${FULL.windowSeconds} s,
+                       budget ${FULL.budget} s a cell)
+  --hidden LIST        hidden sizes, comma-separated (overrides the set's)
+  --batch LIST         batch sizes, comma-separated (overrides the set's)
+  --seq N              characters per window (default 25)
+  --backend cpu|gpu|both
+                       which backends to run (default both)
+  --adapter auto|gpu|swiftshader
+                       GPU adapter (default auto: a real GPU, else SwiftShader)
+  --windows N          timed windows per cell, at least 5 (default ${FULL.windows})
+  --window-seconds X   seconds one timed window aims for (default ${FULL.windowSeconds}, quick ${QUICK.windowSeconds})
+  --budget SECONDS     seconds a cell may take, warm-up included (default ${FULL.budget}, quick ${QUICK.budget})
+  --data FILE          UTF-8 text to train on (default: the bundled data/tinyshakespeare.txt)
+  --seed S             seed of the initial weights (default ${DEFAULT_SEED})
+  --out DIR            where the result files go (default bench/results)
+  --json               print the result as JSON on stdout instead of the table
+  -h, --help           show this help
+
+Dispatches per step is the number of compute dispatches one training step records (forward, backward
+and update); submits per step should be 1. Timings on a busy machine are noisy: compare runs made on
+the same machine, side by side.
+`;
+
+const OPTIONS = {
+  quick: { type: 'boolean' },
+  hidden: { type: 'string' },
+  batch: { type: 'string' },
+  seq: { type: 'string' },
+  backend: { type: 'string' },
+  adapter: { type: 'string' },
+  windows: { type: 'string' },
+  'window-seconds': { type: 'string' },
+  budget: { type: 'string' },
+  data: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const BACKEND_SETS = ['both', 'gpu', 'cpu'] as const;
+
+export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseCommandArgs('bench', argv, OPTIONS);
+  if (o.help) {
+    io.out(BENCH_HELP);
+    return 0;
+  }
+  const quick = o.quick === true;
+  const set = quick ? QUICK : FULL;
+  const hidden = intList(o, 'hidden', quick ? QUICK_HIDDEN : FULL_HIDDEN, MAX_HIDDEN);
+  const batch = intList(o, 'batch', quick ? QUICK_BATCH : FULL_BATCH, MAX_BATCH);
+  const seq = intOption(o, 'seq', 25, 1, MAX_SEQ);
+  const which = choiceOption(o, 'backend', 'both', BACKEND_SETS);
+  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const windows = intOption(o, 'windows', set.windows, 5, 1000);
+  const windowSeconds = positiveNumberOption(o, 'window-seconds', set.windowSeconds);
+  const budget = positiveNumberOption(o, 'budget', set.budget);
+  const seed = intOption(o, 'seed', DEFAULT_SEED, 0, 0xffffffff);
+  const outDir = resolve(str(o, 'out') ?? DEFAULT_RESULTS_DIR);
+  const json = o.json === true;
+  const dataPath = str(o, 'data') ?? DEFAULT_CORPUS;
+  const corpus = await readCorpus(dataPath);
+  checkCorpusLength(corpus, dataPath, seq, Math.max(...batch));
+
+  const backends: BackendKind[] = which === 'both' ? ['gpu', 'cpu'] : [which];
+  const rel = relative(REPO, resolve(dataPath));
+  const result = await runBench({
+    configs: grid(hidden, batch, seq),
+    backends,
+    corpus,
+    corpusName: rel.startsWith('..') ? resolve(dataPath) : rel,
+    windows,
+    windowSeconds,
+    cellBudgetSeconds: budget,
+    adapter,
+    seed,
+    quick,
+    log: (line) => io.err(line + '\n'),
+  });
+  const files = await writeResults(outDir, result);
+  if (json) io.out(JSON.stringify(result, null, 2) + '\n');
+  else {
+    const m = result.machine;
+    io.out(`GPU adapter: ${result.adapter ?? 'none available'}\nCPU: ${m.cpuModel}, ${m.cpuCores} cores\n`);
+    io.out(`Budget: ${budget} s a cell; ${windows} windows of ~${windowSeconds} s after a warm-up step, median reported\n\n`);
+    io.out(renderText([trainingTable(result)]));
+  }
+  io.err(`wrote ${files.json}, ${files.markdown}, ${files.svg}\n`);
+  return 0;
+}
+
+/** A comma-separated list of whole numbers in [1, max], without repeats. */
+function intList(o: ParsedOptions, name: string, fallback: number[], max: number): number[] {
+  const raw = str(o, name);
+  if (raw === undefined) return fallback;
+  const parts = raw.split(',').map((p) => p.trim());
+  const values = parts.map((p) => {
+    if (!/^[+]?[0-9]+$/.test(p))
+      throw new UsageError(`--${name} must be positive integers separated by commas, got ${JSON.stringify(raw)}`);
+    const v = Number(p);
+    if (v < 1 || v > max) throw new UsageError(`--${name} values must be between 1 and ${max}, got ${p}`);
+    return v;
+  });
+  return [...new Set(values)];
+}
