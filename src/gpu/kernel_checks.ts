@@ -32,6 +32,16 @@ export type Binding =
   /** An output: filled with NaN before the run unless `initial` is given (read-modify-write kernels). */
   | { output: number; initial?: Float32Array | Uint32Array };
 
+// Chromium answers getCompilationInfo() once per shader module: a second call never resolves.
+const compiled = new WeakMap<KernelLibrary, Set<string>>();
+async function checkCompilationOnce(lib: KernelLibrary, name: string): Promise<void> {
+  let names = compiled.get(lib);
+  if (!names) compiled.set(lib, (names = new Set()));
+  if (names.has(name)) return;
+  await lib.checkCompilation([name]);
+  names.add(name);
+}
+
 /**
  * Runs one dispatch of shaders/<name>.wgsl inside a validation error scope and returns the outputs in binding
  * order; throws KernelCheckError on a compilation or validation error. Outputs start poisoned (NaN), so an
@@ -45,7 +55,7 @@ export async function runKernel(
   workgroups: [number, number?, number?],
 ): Promise<Float32Array[]> {
   const { device, lib } = env;
-  await lib.checkCompilation([name]);
+  await checkCompilationOnce(lib, name);
   device.pushErrorScope('validation');
   const created: GPUBuffer[] = [];
   const make = (bytes: number, usage: number) => {

@@ -1,0 +1,156 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_CASES } from '../../src/gpu/kernel_checks.ts';
+import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
+import { ARTIFACTS, buildPage, DIST, launchChromium, serveStatic, tempDir } from './browser.ts';
+
+// The browser trainer end to end: `vite build`, dist/ served on 127.0.0.1, Debian's Chromium driving the
+// page on its WebGPU adapter (SwiftShader on a machine without a GPU). The tests share one page, in order:
+// adapter, training, checkpoint into the CLI and back, screenshot; then the kernel validation page.
+
+const ITERS = 200;
+// What the page evaluates and `char-rnn eval` gets as a file: a slice of the corpus, small enough for
+// SwiftShader-speed test runs, long enough to mean something.
+const EVAL_CHARS = 4000;
+const SCREENSHOT_ITERS = 1000;
+
+let server: Server;
+let baseUrl: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let work: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await buildPage();
+  ({ server, url: baseUrl } = await serveStatic(DIST));
+  browser = await launchChromium();
+  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  work = await tempDir();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+async function data(selector: string, key: string): Promise<string | undefined> {
+  return page.locator(selector).evaluate((el, k) => (el as HTMLElement).dataset[k], key);
+}
+
+async function evaluateInPage(text: string): Promise<number> {
+  await page.fill('#eval-text', text);
+  await page.click('#eval-button');
+  await page.waitForSelector('#eval-result[data-loss-per-char]', { timeout: 60_000 });
+  return Number(await data('#eval-result', 'lossPerChar'));
+}
+
+async function cliEval(checkpoint: string, textFile: string): Promise<number> {
+  const r = await runCli(['eval', '--checkpoint', checkpoint, '--data', textFile, '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return jsonLines(r.stdout)[0].loss_per_char as number;
+}
+
+describe('the trainer page', () => {
+  it('reports a WebGPU adapter', async () => {
+    await page.goto(baseUrl + 'index.html');
+    await page.waitForSelector('#adapter:not([data-state="probing"])');
+    expect(await data('#adapter', 'state')).toBe('gpu');
+    expect(await page.textContent('#adapter')).toMatch(/^WebGPU adapter: \S/);
+    await page.waitForSelector('#corpus-info[data-chars]');
+    expect(await page.textContent('#corpus-info')).toBe('tinyshakespeare.txt (bundled): 1,115,394 characters, 65 distinct');
+  });
+
+  it(`lowers the loss it shows over ${ITERS} iterations on the bundled corpus`, async () => {
+    await page.fill('#iters', String(ITERS));
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+    expect(await page.textContent('#device')).toMatch(/^GPU: /);
+    expect(await page.textContent('#iter')).toBe(String(ITERS));
+    const trend = (k: string) => data('#loss-trend', k).then(Number);
+    expect(await trend('firstIter')).toBe(0);
+    expect(await trend('lastIter')).toBe(ITERS - 1);
+    // From the uniform prediction's 25 ln 65 = 104.4: the window loss falls fast, the smoothed one slowly.
+    expect(await trend('firstSmoothLoss')).toBeCloseTo(25 * Math.log(65), 1);
+    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.1);
+    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 10);
+    expect(Number(await data('#chars-per-s', 'value'))).toBeGreaterThan(0);
+    expect((await page.textContent('#samples'))!.length).toBeGreaterThanOrEqual(200);
+  }, 120_000);
+
+  it('saves a checkpoint that char-rnn eval scores as the page does', async () => {
+    const text = (await readFile(CORPUS, 'utf8')).slice(0, EVAL_CHARS);
+    const textFile = join(work, 'eval.txt');
+    await writeFile(textFile, text);
+    const pageLoss = await evaluateInPage(text);
+    expect(Number(await data('#eval-result', 'chars'))).toBe(EVAL_CHARS - 1);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`char-rnn-iter${ITERS}.safetensors`);
+    const checkpoint = join(work, 'page.safetensors');
+    await download.saveAs(checkpoint);
+    // Both run the CPU reference over float32 weights in the same order: the same double, up to rounding.
+    expect(await cliEval(checkpoint, textFile)).toBeCloseTo(pageLoss, 9);
+  }, 90_000);
+
+  it('opens a checkpoint saved by char-rnn train --save and scores it as the CLI does', async () => {
+    const checkpoint = join(work, 'cli.safetensors');
+    const train = await runCli([
+      'train',
+      '--iters',
+      '60',
+      '--hidden',
+      '32',
+      '--seed',
+      '7',
+      '--sample-every',
+      '0',
+      '--save',
+      checkpoint,
+      '--json',
+    ]);
+    expect(train.code).toBe(0);
+    const textFile = join(work, 'eval.txt');
+    await page.setInputFiles('#load-input', checkpoint);
+    await page.waitForSelector('#message[data-kind="info"]:not([hidden])');
+    expect(await page.textContent('#message')).toContain('Loaded a checkpoint at iteration 60');
+    expect(await page.inputValue('#hidden')).toBe('32');
+    const pageLoss = await evaluateInPage(await readFile(textFile, 'utf8'));
+    expect(pageLoss).toBeCloseTo(await cliEval(checkpoint, textFile), 9);
+  }, 90_000);
+
+  it('shows the loss curve, a sample, the adapter and chars/s (screenshot in test-artifacts/)', async () => {
+    // A fresh model with the default settings, trained long enough for the smoothed loss to bend visibly.
+    await page.fill('#hidden', '100');
+    await page.fill('#seed', '42');
+    await page.fill('#iters', String(SCREENSHOT_ITERS));
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+    await page.fill('#eval-text', '');
+    await page.click('#sample-button');
+    await page.waitForFunction(() => (document.getElementById('sample-output')?.textContent ?? '').length > 0);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'trainer-page.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
+
+describe('the kernel validation page', () => {
+  it('passes every check on the browser adapter', async () => {
+    await page.goto(baseUrl + 'validate.html#run');
+    await page.waitForSelector('#summary[data-state="done"]', { timeout: 120_000 });
+    const failures = await page.locator('tr.fail').allTextContents();
+    expect(failures).toEqual([]);
+    expect(Number(await data('#summary', 'total'))).toBe(KERNEL_CASES.length);
+    expect(Number(await data('#summary', 'passed'))).toBe(KERNEL_CASES.length);
+    await page.screenshot({ path: join(ARTIFACTS, 'validation-page.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 150_000);
+});
