@@ -47,13 +47,17 @@ export async function serveStatic(dir: string): Promise<{ server: Server; url: s
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Chromium with WebGPU on; `webgpu: false` launches it as a browser without an adapter (no GPU, and the
+ * SwiftShader fallback adapter is only handed out with --enable-unsafe-webgpu).
+ */
+export function launchChromium({ webgpu = true } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox',
-      '--enable-unsafe-webgpu',
+      ...(webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']),
       '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',

@@ -142,6 +142,30 @@ describe('the trainer page', () => {
   }, 120_000);
 });
 
+describe('the trainer page without a WebGPU adapter', () => {
+  it('says so in plain words and trains on the CPU backend', async () => {
+    const plain = await launchChromium({ webgpu: false });
+    try {
+      const p = await plain.newPage();
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.goto(baseUrl + 'index.html');
+      await p.waitForSelector('#adapter[data-state="none"]');
+      expect(await p.textContent('#adapter')).toContain('Training runs on the CPU instead');
+      expect(await p.inputValue('#backend')).toBe('cpu');
+      await p.waitForSelector('#corpus-info[data-chars]');
+      await p.fill('#iters', '50');
+      await p.click('#start');
+      await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+      expect(await p.textContent('#device')).toBe('CPU (JavaScript reference)');
+      expect(await p.textContent('#iter')).toBe('50');
+      expect(errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  }, 90_000);
+});
+
 describe('the kernel validation page', () => {
   it('passes every check on the browser adapter', async () => {
     await page.goto(baseUrl + 'validate.html#run');
