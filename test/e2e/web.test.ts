@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CASES } from '../../src/gpu/kernel_checks.ts';
 import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
@@ -23,6 +23,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let work: string;
+let evalText: string;
+let evalFile: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -33,6 +35,9 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   work = await tempDir();
+  evalText = (await readFile(CORPUS, 'utf8')).slice(0, EVAL_CHARS);
+  evalFile = join(work, 'eval.txt');
+  await writeFile(evalFile, evalText);
 }, 120_000);
 
 afterAll(async () => {
@@ -86,10 +91,7 @@ describe('the trainer page', () => {
   }, 120_000);
 
   it('saves a checkpoint that char-rnn eval scores as the page does', async () => {
-    const text = (await readFile(CORPUS, 'utf8')).slice(0, EVAL_CHARS);
-    const textFile = join(work, 'eval.txt');
-    await writeFile(textFile, text);
-    const pageLoss = await evaluateInPage(text);
+    const pageLoss = await evaluateInPage(evalText);
     expect(Number(await data('#eval-result', 'chars'))).toBe(EVAL_CHARS - 1);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
@@ -97,7 +99,7 @@ describe('the trainer page', () => {
     const checkpoint = join(work, 'page.safetensors');
     await download.saveAs(checkpoint);
     // Both run the CPU reference over float32 weights in the same order: the same double, up to rounding.
-    expect(await cliEval(checkpoint, textFile)).toBeCloseTo(pageLoss, 9);
+    expect(await cliEval(checkpoint, evalFile)).toBeCloseTo(pageLoss, 9);
   }, 90_000);
 
   it('opens a checkpoint saved by char-rnn train --save and scores it as the CLI does', async () => {
@@ -117,13 +119,12 @@ describe('the trainer page', () => {
       '--json',
     ]);
     expect(train.code).toBe(0);
-    const textFile = join(work, 'eval.txt');
     await page.setInputFiles('#load-input', checkpoint);
     await page.waitForSelector('#message[data-kind="info"]:not([hidden])');
     expect(await page.textContent('#message')).toContain('Loaded a checkpoint at iteration 60');
     expect(await page.inputValue('#hidden')).toBe('32');
-    const pageLoss = await evaluateInPage(await readFile(textFile, 'utf8'));
-    expect(pageLoss).toBeCloseTo(await cliEval(checkpoint, textFile), 9);
+    const pageLoss = await evaluateInPage(evalText);
+    expect(pageLoss).toBeCloseTo(await cliEval(checkpoint, evalFile), 9);
   }, 90_000);
 
   it('shows the loss curve, a sample, the adapter and chars/s (screenshot in test-artifacts/)', async () => {
@@ -140,6 +141,69 @@ describe('the trainer page', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'trainer-page.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+});
+
+describe('the trainer page when the GPU fails', () => {
+  // The worker's WebGPU calls are wrapped from the test (Playwright evaluates code in the worker's scope
+  // before training starts), so the failures are real ones from Chromium's WebGPU.
+  async function freshPage(): Promise<{ p: Page; worker: PwWorker; errors: string[] }> {
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    const workerStarted = p.waitForEvent('worker');
+    await p.goto(baseUrl + 'index.html');
+    const worker = await workerStarted;
+    await p.waitForSelector('#adapter[data-state="gpu"]');
+    await p.waitForSelector('#corpus-info[data-chars]');
+    return { p, worker, errors };
+  }
+
+  it('shows a shader error and trains on the CPU instead', async () => {
+    const { p, worker, errors } = await freshPage();
+    await worker.evaluate(`{
+      const create = GPUDevice.prototype.createShaderModule;
+      GPUDevice.prototype.createShaderModule = function (d) {
+        return create.call(this, d.label === 'rnn_step' ? { ...d, code: d.code.replace('fn main', 'fn main(') } : d);
+      };
+    }`);
+    await p.fill('#iters', '20');
+    await p.click('#start');
+    await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    const message = await p.textContent('#message');
+    expect(message).toMatch(/^The GPU backend could not start: shaders\/rnn_step\.wgsl:\d+:\d+: .+ Training on the CPU instead\.$/s);
+    expect(await p.textContent('#device')).toBe('CPU (JavaScript reference)');
+    expect(errors).toEqual([]);
+    await p.close();
+  }, 60_000);
+
+  it('shows a GPU failure during training and keeps the model downloadable', async () => {
+    const { p, worker, errors } = await freshPage();
+    await worker.evaluate(`{
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        self.lastDevice = device;
+        return device;
+      };
+    }`);
+    await p.fill('#iters', '100000');
+    await p.click('#start');
+    await p.waitForFunction(() => Number(document.getElementById('iter')?.textContent?.replace(/,/g, '')) > 120, undefined, {
+      timeout: 60_000,
+    });
+    await worker.evaluate('self.lastDevice.destroy()');
+    await p.waitForSelector('body[data-state="failed"]', { timeout: 30_000 });
+    expect(await p.textContent('#message')).toMatch(
+      /^The GPU reported an error: .+ Training stopped; the model as of iteration \d+ can still be downloaded\.$/s,
+    );
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('#download')]);
+    const checkpoint = join(work, 'after-failure.safetensors');
+    await download.saveAs(checkpoint);
+    expect(download.suggestedFilename()).toMatch(/^char-rnn-iter[1-9][0-9]*00\.safetensors$/);
+    expect(await cliEval(checkpoint, evalFile)).toBeLessThan(Math.log(65));
+    expect(errors).toEqual([]);
+    await p.close();
+  }, 90_000);
 });
 
 describe('the trainer page without a WebGPU adapter', () => {
