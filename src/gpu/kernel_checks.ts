@@ -32,16 +32,6 @@ export type Binding =
   /** An output: filled with NaN before the run unless `initial` is given (read-modify-write kernels). */
   | { output: number; initial?: Float32Array | Uint32Array };
 
-// Chromium answers getCompilationInfo() once per shader module: a second call never resolves.
-const compiled = new WeakMap<KernelLibrary, Set<string>>();
-async function checkCompilationOnce(lib: KernelLibrary, name: string): Promise<void> {
-  let names = compiled.get(lib);
-  if (!names) compiled.set(lib, (names = new Set()));
-  if (names.has(name)) return;
-  await lib.checkCompilation([name]);
-  names.add(name);
-}
-
 /**
  * Runs one dispatch of shaders/<name>.wgsl inside a validation error scope and returns the outputs in binding
  * order; throws KernelCheckError on a compilation or validation error. Outputs start poisoned (NaN), so an
@@ -55,7 +45,7 @@ export async function runKernel(
   workgroups: [number, number?, number?],
 ): Promise<Float32Array[]> {
   const { device, lib } = env;
-  await checkCompilationOnce(lib, name);
+  await lib.checkCompilation([name]);
   device.pushErrorScope('validation');
   const created: GPUBuffer[] = [];
   const make = (bytes: number, usage: number) => {
@@ -156,8 +146,9 @@ export class KernelComparisons {
     return runKernel(this.env, name, constants, bindings, workgroups);
   }
 
-  close(gpuOut: ArrayLike<number>, cpuOut: ArrayLike<number>, atol: number, rtol: number, what: string): void {
-    const tolerance = `${what}: atol ${fmt(atol)}, rtol ${fmt(rtol)}`;
+  /** `label` names the output in the tolerance column (`what`, which may name a step, is for failures). */
+  close(gpuOut: ArrayLike<number>, cpuOut: ArrayLike<number>, atol: number, rtol: number, what: string, label = what): void {
+    const tolerance = `${label}: atol ${fmt(atol)}, rtol ${fmt(rtol)}`;
     if (!this.tolerances.includes(tolerance)) this.tolerances.push(tolerance);
     this.maxAbsError = Math.max(this.maxAbsError, compareClose(gpuOut, cpuOut, atol, rtol, what).maxAbsError);
   }
@@ -342,7 +333,7 @@ function rnnStepCases(): KernelCase[] {
         );
         const cpu = hs0.slice();
         rnnStep(cpu, xproj, Whh, t, B, H);
-        k.close(hs, cpu, 1e-5, 1e-5, `hs after step ${t}`);
+        k.close(hs, cpu, 1e-5, 1e-5, `hs after step ${t}`, 'hs');
       }
       const dhy = randomArray(rng, T * B * H);
       const dhraw0 = randomArray(rng, T * B * H);
@@ -361,7 +352,7 @@ function rnnStepCases(): KernelCase[] {
         );
         const cpu = dhraw0.slice();
         rnnStepBackward(cpu, dhy, hs0, Whh, t, T, B, H);
-        k.close(dhraw, cpu, 1e-5, 1e-5, `dhraw at step ${t}`);
+        k.close(dhraw, cpu, 1e-5, 1e-5, `dhraw at step ${t}`, 'dhraw');
       }
     },
   }));
