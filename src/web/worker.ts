@@ -496,6 +496,8 @@ async function handle(msg: ToWorker): Promise<void> {
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
   handle(e.data).catch((err: unknown) => {
     post({ type: 'error', message: (err as Error).message, fatal: false });
+    // A start or a load that failed half-way leaves no model behind.
+    if (runState === 'starting') runState = 'idle';
     postState();
   });
 };

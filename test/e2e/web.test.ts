@@ -143,6 +143,47 @@ describe('the trainer page', () => {
   }, 120_000);
 });
 
+describe('the trainer page with a text of its own', () => {
+  it('trains on pasted Korean text and samples Korean', async () => {
+    const text = '안녕하세요. 오늘은 날씨가 참 좋네요. 내일도 맑겠습니다. '.repeat(30);
+    await page.goto(baseUrl + 'index.html');
+    await page.waitForSelector('#corpus-info[data-chars]');
+    await page.fill('#corpus-paste', text);
+    await page.click('#corpus-use-paste');
+    await page.waitForSelector('#corpus-info:has-text("pasted text")');
+    const distinct = new Set(text).size;
+    expect(await page.textContent('#corpus-info')).toBe(
+      `pasted text: ${[...text].length.toLocaleString('en-US')} characters, ${distinct} distinct`,
+    );
+    await page.fill('#iters', '100');
+    await page.fill('#sample-every', '50');
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    const sample = (await page.textContent('#samples'))!;
+    expect([...sample].length).toBe(200);
+    expect([...sample].every((c) => text.includes(c))).toBe(true);
+    expect(sample).toMatch(/[가-힣]/);
+  }, 90_000);
+
+  it('says next to the field what is wrong with a setting, and why a corpus is too short', async () => {
+    await page.fill('#hidden', 'ten');
+    await page.fill('#lr', '0');
+    await page.click('#start');
+    expect(await page.textContent('.field-error[data-for="hidden"]')).toBe('a whole number');
+    expect(await page.textContent('.field-error[data-for="lr"]')).toBe('a number above 0');
+    expect(await page.textContent('#run-state')).toBe('done'); // nothing started
+    await page.fill('#hidden', '100');
+    await page.fill('#lr', '0.1');
+    await page.fill('#corpus-paste', 'abcabc');
+    await page.click('#corpus-use-paste');
+    await page.click('#start');
+    await page.waitForSelector('#message:has-text("too short")');
+    expect(await page.textContent('.field-error[data-for="hidden"]')).toBe('');
+    await page.waitForSelector('body[data-state="idle"]');
+    expect(await page.isEnabled('#start')).toBe(true);
+  }, 30_000);
+});
+
 describe('the trainer page when the GPU fails', () => {
   // The worker's WebGPU calls are wrapped from the test (Playwright evaluates code in the worker's scope
   // before training starts), so the failures are real ones from Chromium's WebGPU.
