@@ -7,7 +7,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../model/checkpoint.ts';
 import { MIN_CHAR_RNN } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, inferenceState, makeSession, toCheckpoint, type LoopPosition, type Session } from '../model/session.ts';
-import { Trainer } from '../train.ts';
+import { Trainer, type SampleEvent } from '../train.ts';
 import { acquireBrowserContext, probeBrowserAdapter } from './adapter_browser.ts';
 import type {
   BackendChoice,
@@ -191,6 +191,7 @@ async function start(corpusMsg: CorpusMessage, settings: TrainSettings): Promise
 // Progress since the last post: the chart's points, and the iteration and time of the last loss reading
 // (the only moments the GPU is known to be done), from which chars/s is measured.
 let pending: LossPoint[] = [];
+let pendingSample: SampleEvent | null = null; // only the latest reaches the page
 let lastPost = 0;
 let rateBase: { iter: number; time: number } | null = null;
 let lastReading: { iter: number; time: number } | null = null;
@@ -198,8 +199,7 @@ let charsPerSec = 0;
 
 function flushProgress(m: Model, force: boolean): void {
   const now = performance.now();
-  if (!force && now - lastPost < POST_MS) return;
-  if (pending.length === 0 && !force) return;
+  if (!force && (now - lastPost < POST_MS || (pending.length === 0 && !pendingSample))) return;
   const { seqLength, batchSize } = m.session.train;
   if (rateBase && lastReading && lastReading.iter > rateBase.iter) {
     charsPerSec = ((lastReading.iter - rateBase.iter) * seqLength * batchSize) / ((lastReading.time - rateBase.time) / 1000);
@@ -207,6 +207,8 @@ function flushProgress(m: Model, force: boolean): void {
   }
   post({ type: 'progress', points: pending, iter: position(m).iter, charsPerSec });
   pending = [];
+  if (pendingSample) post({ type: 'sample', iter: pendingSample.iter, text: pendingSample.text, source: 'training' });
+  pendingSample = null;
   lastPost = now;
 }
 
@@ -216,7 +218,7 @@ async function runSlice(m: Model): Promise<boolean> {
   const t0 = performance.now();
   while (trainer.iteration < m.target && performance.now() - t0 < SLICE_MS) {
     const { sample, log } = await trainer.step();
-    if (sample) post({ type: 'sample', iter: sample.iter, text: sample.text, source: 'training' });
+    if (sample) pendingSample = sample;
     if (log) {
       pending.push({ iter: log.iter, loss: log.loss, smoothLoss: log.smoothLoss });
       // The reading covers the steps up to trainer.iteration; chars/s counts from the first reading after a (re)start.
