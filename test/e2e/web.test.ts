@@ -127,7 +127,7 @@ describe('the trainer page', () => {
     expect(pageLoss).toBeCloseTo(await cliEval(checkpoint, evalFile), 9);
   }, 90_000);
 
-  it('shows the loss curve, a sample, the adapter and chars/s (screenshot in test-artifacts/)', async () => {
+  it('shows the loss curve, a sample, the adapter, chars/s and GPU vs CPU (screenshot in test-artifacts/)', async () => {
     // A fresh model with the default settings, trained long enough for the smoothed loss to bend visibly.
     await page.fill('#hidden', '100');
     await page.fill('#seed', '42');
@@ -137,6 +137,11 @@ describe('the trainer page', () => {
     await page.fill('#eval-text', '');
     await page.click('#sample-button');
     await page.waitForFunction(() => (document.getElementById('sample-output')?.textContent ?? '').length > 0);
+    await page.click('#bench');
+    await page.waitForSelector('#bench-result:not([hidden])', { timeout: 60_000 });
+    for (const backend of ['gpu', 'cpu']) {
+      expect(Number(await data(`#bench-result tr[data-backend="${backend}"]`, 'charsPerSec'))).toBeGreaterThan(0);
+    }
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'trainer-page.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
