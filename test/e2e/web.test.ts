@@ -170,6 +170,20 @@ describe('the trainer page with a text of its own', () => {
     expect(sample).toMatch(/[가-힣]/);
   }, 90_000);
 
+  it('opens a text file from the file picker, and names the byte where a file is not UTF-8', async () => {
+    const good = join(work, 'korean.txt');
+    await writeFile(good, '가나다라마바사 '.repeat(20));
+    await page.setInputFiles('#corpus-file', good);
+    await page.waitForSelector('#corpus-info:has-text("korean.txt")');
+    expect(await page.textContent('#corpus-info')).toBe('korean.txt: 160 characters, 8 distinct');
+    const bad = join(work, 'latin1.txt');
+    await writeFile(bad, Uint8Array.from([0x61, 0x62, 0xe9, 0x63]));
+    await page.setInputFiles('#corpus-file', bad);
+    await page.waitForSelector('#message:not([hidden])');
+    expect(await page.textContent('#message')).toBe('latin1.txt: invalid UTF-8 at byte offset 2');
+    expect(await page.textContent('#corpus-info')).toBe('korean.txt: 160 characters, 8 distinct');
+  });
+
   it('says next to the field what is wrong with a setting, and why a corpus is too short', async () => {
     await page.fill('#hidden', 'ten');
     await page.fill('#lr', '0');
