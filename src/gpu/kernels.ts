@@ -12,6 +12,7 @@ export class ShaderError extends Error {}
 export class KernelLibrary {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly compilation = new Map<string, Promise<GPUCompilationInfo>>();
 
   constructor(
     readonly device: GPUDevice,
@@ -37,8 +38,11 @@ export class KernelLibrary {
   /** Compiles every named shader and throws the first compilation error with its line. */
   async checkCompilation(names: string[]): Promise<void> {
     for (const name of names) {
-      const info = await this.module(name).getCompilationInfo();
-      const error = info.messages.find((m) => m.type === 'error');
+      // Asked once per module: in Chromium a second getCompilationInfo() on a module never resolves.
+      let info = this.compilation.get(name);
+      if (!info) this.compilation.set(name, (info = this.module(name).getCompilationInfo()));
+      const { messages } = await info;
+      const error = messages.find((m) => m.type === 'error');
       if (error) throw new ShaderError(`shaders/${name}.wgsl:${error.lineNum}:${error.linePos}: ${error.message}`);
     }
   }
