@@ -47,6 +47,11 @@ export interface BenchRow extends BenchConfig {
   charsPerSec?: number; // median over the windows
   msPerStep?: number; // at the median window's rate
   windowCharsPerSec?: number[];
+  /**
+   * This process's CPU time over wall time in the timed windows. For the CPU backend (one thread) it says
+   * how much of a core the machine gave us: well under 1 means the numbers are held down by other work.
+   */
+  processCpuShare?: number;
   stepsPerWindow?: number;
   dispatchesPerStep?: number; // GPU only
   submitsPerStep?: number; // GPU only
@@ -212,7 +217,14 @@ async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Prom
     const stepsPerWindow = Math.max(1, Math.round(windowSeconds / perStep));
     const submitsBefore = gpuOf(backend)?.submits ?? 0;
     const windowCharsPerSec: number[] = [];
-    for (let w = 0; w < o.windows; w++) windowCharsPerSec.push((stepsPerWindow * c.seq * c.batch) / (await window(stepsPerWindow)));
+    const cpu0 = process.cpuUsage();
+    let wall = 0;
+    for (let w = 0; w < o.windows; w++) {
+      const seconds = await window(stepsPerWindow);
+      wall += seconds;
+      windowCharsPerSec.push((stepsPerWindow * c.seq * c.batch) / seconds);
+    }
+    const cpu = process.cpuUsage(cpu0);
     const gpu = gpuOf(backend);
     const charsPerSec = median(windowCharsPerSec);
     const row: BenchRow = {
@@ -222,6 +234,7 @@ async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Prom
       charsPerSec,
       msPerStep: (1000 * c.seq * c.batch) / charsPerSec,
       windowCharsPerSec,
+      processCpuShare: (cpu.user + cpu.system) / 1e6 / wall,
       stepsPerWindow,
       dispatchesPerStep: gpu?.dispatchesPerStep,
       // The last step of a window keeps its loss for the readback, so no extra submit is counted here.

@@ -20,8 +20,8 @@ const fixed = (x: number | undefined, digits: number): string => (x === undefine
 export function trainingTable(result: BenchResult): Table {
   return {
     title: 'Training throughput',
-    header: ['hidden', 'batch', 'seq', 'backend', 'chars/s', 'ms/step', 'dispatches/step', 'submits/step', 'GPU MiB', 'note'],
-    align: ['r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+    header: ['hidden', 'batch', 'seq', 'backend', 'chars/s', 'ms/step', 'dispatches/step', 'submits/step', 'GPU MiB', 'CPU share', 'note'],
+    align: ['r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     rows: result.training.map((r) => [
       String(r.hidden),
       String(r.batch),
@@ -32,6 +32,7 @@ export function trainingTable(result: BenchResult): Table {
       r.dispatchesPerStep === undefined ? '' : String(r.dispatchesPerStep),
       fixed(r.submitsPerStep, 2),
       r.gpuBytes === undefined ? '' : fixed(r.gpuBytes / 2 ** 20, 2),
+      fixed(r.processCpuShare, 2),
       r.status === 'ok' ? '' : `${r.status}: ${r.note ?? ''}`,
     ]),
   };
@@ -65,6 +66,7 @@ export function renderMarkdown(result: BenchResult, tables: Table[]): string {
     `- GPU adapter: ${result.adapter ?? 'none available'}`,
     `- CPU: ${m.cpuModel}, ${m.cpuCores} cores (the CPU backend uses one); Node ${m.node}, ${m.platform}`,
     `- Method: ${describeMethod(result)}`,
+    "- CPU share: this process's CPU time over wall time in the timed windows; the CPU backend uses one thread, so well under 1 means other work on the machine held its numbers down",
     '',
   ];
   for (const t of tables) {

@@ -46,7 +46,8 @@ Options:
   -h, --help           show this help
 
 Dispatches per step is the number of compute dispatches one training step records (forward, backward
-and update); submits per step should be 1. Timings on a busy machine are noisy: compare runs made on
+and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
+timed windows: the CPU backend uses one thread, so well under 1 means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
 the same machine, side by side.
 `;
 

@@ -63,6 +63,7 @@ describe('bench harness', () => {
       expect(r.charsPerSec).toBe(median(r.windowCharsPerSec!));
       expect(r.msPerStep! * r.charsPerSec!).toBeCloseTo(1000 * r.seq * r.batch, 6);
       expect(Number.isFinite(r.smoothLoss)).toBe(true);
+      expect(r.processCpuShare).toBeGreaterThan(0);
     }
     const gpu = result.training.filter((r) => r.backend === 'gpu');
     for (const r of gpu) {
