@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { BackendUnavailableError, createBackend, type BackendKind } from '../src/create_backend.ts';
 import { BatchLoader } from '../src/data/batches.ts';
 import type { Corpus } from '../src/data/corpus.ts';
+import type { GpuBackend } from '../src/gpu/backend.ts';
 import type { Backend } from '../src/model/backend.ts';
 import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig } from '../src/model/config.ts';
 import { Rng } from '../src/model/rng.ts';
@@ -58,6 +59,8 @@ export interface BenchRow extends BenchConfig {
   gpuBytes?: number; // GPU only: buffers the backend allocated
   setupSeconds?: number; // building the backend (shader compilation on the GPU)
   smoothLoss?: number; // after the last window: a sanity check that training ran
+  /** GPU only, where the adapter has timestamp-query: median ms per step of each kernel over profiled steps. */
+  kernelMs?: Record<string, number>;
 }
 
 export interface MachineInfo {
@@ -243,21 +246,32 @@ async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Prom
       setupSeconds,
       smoothLoss,
     };
-    if (!gpu) for (const k of ['dispatchesPerStep', 'submitsPerStep', 'gpuBytes'] as const) delete row[k];
+    if (gpu) {
+      const kernelMs = await profileKernels(gpu, loader, o.windows);
+      if (kernelMs) row.kernelMs = kernelMs;
+    } else for (const k of ['dispatchesPerStep', 'submitsPerStep', 'gpuBytes'] as const) delete row[k];
     return { row, deviceName };
   } finally {
     backend.destroy();
   }
 }
 
-interface GpuCounters {
-  submits: number;
-  dispatchesPerStep: number;
-  pool: { bytes: number };
+function gpuOf(b: Backend): GpuBackend | null {
+  return b.kind === 'gpu' ? (b as GpuBackend) : null;
 }
 
-function gpuOf(b: Backend): GpuCounters | null {
-  return b.kind === 'gpu' ? (b as unknown as GpuCounters) : null;
+/**
+ * Per-kernel GPU time from timestamp queries, after the timed windows so it does not disturb them: each
+ * profiled step puts every dispatch in a pass of its own, which adds a little time of its own.
+ */
+async function profileKernels(gpu: GpuBackend, loader: BatchLoader, steps: number): Promise<Record<string, number> | undefined> {
+  const samples = new Map<string, number[]>();
+  for (let i = 0; i < steps; i++) {
+    const times = await gpu.profileStep(loader.next(false));
+    if (times === null) return undefined;
+    for (const t of times) samples.set(t.kernel, [...(samples.get(t.kernel) ?? []), t.ms]);
+  }
+  return Object.fromEntries([...samples].map(([kernel, ms]) => [kernel, median(ms)]));
 }
 
 export function median(xs: number[]): number {

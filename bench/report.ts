@@ -38,6 +38,25 @@ export function trainingTable(result: BenchResult): Table {
   };
 }
 
+/** GPU time per kernel and step, one row per measured GPU cell (adapters with timestamp-query only). */
+export function kernelTable(result: BenchResult): Table | null {
+  const rows = result.training.filter((r) => r.kernelMs !== undefined);
+  if (rows.length === 0) return null;
+  const kernels = [...new Set(rows.flatMap((r) => Object.keys(r.kernelMs!)))];
+  return {
+    title: 'GPU time per kernel and step, ms (timestamp-query, median of profiled steps)',
+    header: ['hidden', 'batch', 'seq', ...kernels],
+    align: ['r', 'r', 'r', ...kernels.map(() => 'r' as const)],
+    rows: rows.map((r) => [String(r.hidden), String(r.batch), String(r.seq), ...kernels.map((k) => fixed(r.kernelMs![k], 3))]),
+  };
+}
+
+/** The Markdown's and the terminal's sections, in order. */
+export function benchTables(result: BenchResult): Table[] {
+  const kernels = kernelTable(result);
+  return kernels ? [trainingTable(result), kernels] : [trainingTable(result)];
+}
+
 export function renderText(tables: Table[]): string {
   return tables
     .map((t) => {
@@ -191,7 +210,7 @@ export interface WrittenFiles {
 }
 
 /** Writes <dir>/<adapter-slug>-<YYYY-MM-DD>.{json,md,svg}; `tables` are the Markdown's sections. */
-export async function writeResults(dir: string, result: BenchResult, tables: Table[] = [trainingTable(result)]): Promise<WrittenFiles> {
+export async function writeResults(dir: string, result: BenchResult, tables: Table[] = benchTables(result)): Promise<WrittenFiles> {
   await mkdir(dir, { recursive: true });
   const base = join(dir, `${adapterSlug(result.adapter)}-${result.date.slice(0, 10)}`);
   const files = { json: `${base}.json`, markdown: `${base}.md`, svg: `${base}.svg` };

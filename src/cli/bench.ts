@@ -1,10 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } from '../../bench/harness.ts';
-import { renderText, trainingTable, writeResults } from '../../bench/report.ts';
-import type { BackendKind } from '../create_backend.ts';
+import { benchTables, renderText, writeResults } from '../../bench/report.ts';
+import { BackendUnavailableError, type BackendKind } from '../create_backend.ts';
 import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
-import { ADAPTERS, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
+import { adapterOption, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train.ts';
 
@@ -81,7 +81,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const batch = intList(o, 'batch', quick ? QUICK_BATCH : FULL_BATCH, MAX_BATCH);
   const seq = intOption(o, 'seq', 25, 1, MAX_SEQ);
   const which = choiceOption(o, 'backend', 'both', BACKEND_SETS);
-  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const adapter = adapterOption(o);
   const windows = intOption(o, 'windows', set.windows, 5, 1000);
   const windowSeconds = positiveNumberOption(o, 'window-seconds', set.windowSeconds);
   const budget = positiveNumberOption(o, 'budget', set.budget);
@@ -107,13 +107,16 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
     quick,
     log: (line) => io.err(line + '\n'),
   });
+  // Asked for the GPU alone and there is none: nothing was measured, so it is an error, not a result.
+  const noGpu = result.training.find((r) => r.backend === 'gpu' && r.status === 'unavailable');
+  if (which === 'gpu' && noGpu) throw new BackendUnavailableError(noGpu.note ?? 'no GPU adapter');
   const files = await writeResults(outDir, result);
   if (json) io.out(JSON.stringify(result, null, 2) + '\n');
   else {
     const m = result.machine;
     io.out(`GPU adapter: ${result.adapter ?? 'none available'}\nCPU: ${m.cpuModel}, ${m.cpuCores} cores\n`);
     io.out(`Budget: ${budget} s a cell; ${windows} windows of ~${windowSeconds} s after a warm-up step, median reported\n\n`);
-    io.out(renderText([trainingTable(result)]));
+    io.out(renderText(benchTables(result)));
   }
   io.err(`wrote ${files.json}, ${files.markdown}, ${files.svg}\n`);
   return 0;

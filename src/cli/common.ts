@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { corpusFromBytes, CorpusError, type Corpus } from '../data/corpus.ts';
 import type { Vocabulary } from '../data/vocabulary.ts';
+import { choiceOption, str, UsageError, type ParsedOptions } from './args.ts';
 
 // What the commands share: the bundled corpus, reading a corpus file, and the size limits of the flags.
 
@@ -10,6 +11,15 @@ export const DEFAULT_CORPUS = fileURLToPath(new URL('../../data/tinyshakespeare.
 
 export const BACKENDS = ['cpu', 'gpu'] as const;
 export const ADAPTERS = ['auto', 'gpu', 'swiftshader'] as const;
+
+/** --adapter, else $CHAR_RNN_ADAPTER, else auto (a real GPU, else SwiftShader). */
+export function adapterOption(o: ParsedOptions): (typeof ADAPTERS)[number] {
+  const fromEnv = process.env.CHAR_RNN_ADAPTER;
+  if (str(o, 'adapter') === undefined && fromEnv !== undefined && !(ADAPTERS as readonly string[]).includes(fromEnv)) {
+    throw new UsageError(`CHAR_RNN_ADAPTER must be one of ${ADAPTERS.join(', ')}, got ${JSON.stringify(fromEnv)}`);
+  }
+  return choiceOption(o, 'adapter', (fromEnv as (typeof ADAPTERS)[number] | undefined) ?? 'auto', ADAPTERS);
+}
 
 // Far above anything this model trains in reasonable time, low enough that a typo fails as a usage error
 // instead of an allocation failure.

@@ -4,7 +4,7 @@ import { Vocabulary } from '../data/vocabulary.ts';
 import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
 import { choiceOption, parseCommandArgs, requireStr } from './args.ts';
-import { ADAPTERS, BACKENDS, readCorpus } from './common.ts';
+import { adapterOption, BACKENDS, readCorpus } from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 
 export const EVAL_HELP = `Usage: char-rnn eval --checkpoint FILE --data FILE [options]
@@ -40,7 +40,7 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
   const checkpointPath = requireStr(o, 'eval', 'checkpoint');
   const dataPath = requireStr(o, 'eval', 'data');
   const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
-  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const adapter = adapterOption(o);
   const json = o.json === true;
 
   const ck = await loadCheckpoint(checkpointPath);

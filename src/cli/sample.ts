@@ -4,7 +4,7 @@ import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { Rng } from '../model/rng.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
 import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr, str, UsageError } from './args.ts';
-import { ADAPTERS, BACKENDS, MAX_LENGTH } from './common.ts';
+import { adapterOption, BACKENDS, MAX_LENGTH } from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train.ts';
 
@@ -51,7 +51,7 @@ export async function runSample(argv: string[], io: Io): Promise<number> {
   const argmax = o.argmax === true;
   const seed = intOption(o, 'seed', DEFAULT_SEED, 0, MAX_U32);
   const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
-  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const adapter = adapterOption(o);
   const prime = str(o, 'prime');
   if (prime === '') throw new UsageError('--prime is empty');
 

@@ -12,7 +12,17 @@ import { Rng } from '../model/rng.ts';
 import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
 import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
 import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
-import { ADAPTERS, BACKENDS, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_LENGTH, MAX_SEQ, readCorpus } from './common.ts';
+import {
+  adapterOption,
+  BACKENDS,
+  checkCorpusLength,
+  DEFAULT_CORPUS,
+  MAX_BATCH,
+  MAX_HIDDEN,
+  MAX_LENGTH,
+  MAX_SEQ,
+  readCorpus,
+} from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -83,7 +93,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
-  const adapter = choiceOption(o, 'adapter', 'auto', ADAPTERS);
+  const adapter = adapterOption(o);
   const iters = intOption(o, 'iters', DEFAULT_ITERS, 1, Number.MAX_SAFE_INTEGER);
   const sampleEvery = intOption(o, 'sample-every', 100, 0, Number.MAX_SAFE_INTEGER);
   const sampleLength = intOption(o, 'sample-len', 200, 1, MAX_LENGTH);

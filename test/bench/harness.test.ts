@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grid, median, runBench, type BenchResult } from '../../bench/harness.ts';
-import { adapterSlug, renderSvg, trainingTable, writeResults } from '../../bench/report.ts';
+import { adapterSlug, kernelTable, renderSvg, trainingTable, writeResults } from '../../bench/report.ts';
 import { corpusFromText } from '../../src/data/corpus.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -31,8 +31,11 @@ function tagsBalance(xml: string): boolean {
   return stack.length === 0;
 }
 
-function checkMarkdownTable(md: string, columns: number): number {
-  const rows = md.split('\n').filter((l) => l.startsWith('|'));
+/** Checks the Markdown table under `## title` and returns its number of body rows. */
+function checkMarkdownTable(md: string, title: string, columns: number): number {
+  const section = md.split('\n## ').find((s) => s.startsWith(title));
+  expect(section, title).toBeDefined();
+  const rows = section!.split('\n').filter((l) => l.startsWith('|'));
   // Cells may hold an escaped \| but never a bare one.
   for (const r of rows) expect(r.split(/(?<!\\)\|/).length - 2, r).toBe(columns);
   return rows.length - 2; // header and rule
@@ -70,6 +73,9 @@ describe('bench harness', () => {
       expect(r.dispatchesPerStep).toBeGreaterThan(0);
       expect(r.submitsPerStep).toBe(1);
       expect(r.gpuBytes).toBeGreaterThan(0);
+      // SwiftShader and most GPUs have timestamp-query; every kernel of the step is timed.
+      expect(Object.keys(r.kernelMs ?? {})).toContain('grad_update');
+      for (const ms of Object.values(r.kernelMs!)) expect(ms).toBeGreaterThanOrEqual(0);
     }
     expect(result.adapter).toMatch(/\S/);
     expect(result.machine.cpuCores).toBeGreaterThan(0);
@@ -84,7 +90,9 @@ describe('bench harness', () => {
     const md = readFileSync(files.markdown, 'utf8');
     expect(md).toContain(result.adapter!);
     expect(md).toContain(result.machine.cpuModel);
-    expect(checkMarkdownTable(md, trainingTable(result).header.length)).toBe(4);
+    expect(checkMarkdownTable(md, trainingTable(result).title, trainingTable(result).header.length)).toBe(4);
+    const kernels = kernelTable(result)!;
+    expect(checkMarkdownTable(md, kernels.title, kernels.header.length)).toBe(2); // the two GPU cells
     const svg = readFileSync(files.svg, 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(tagsBalance(svg)).toBe(true);

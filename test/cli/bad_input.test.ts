@@ -82,8 +82,11 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function expectBadInput(args: string[], message: string | RegExp): Promise<void> {
-  const r = await runCli(args.map((a) => a.replace(/^@/, dir + '/')));
+async function expectBadInput(args: string[], message: string | RegExp, env: Record<string, string> = {}): Promise<void> {
+  const r = await runCli(
+    args.map((a) => a.replace(/^@/, dir + '/')),
+    { env },
+  );
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^char-rnn: /);
@@ -154,6 +157,8 @@ describe.concurrent('flags and values', () => {
   test('zero sample length', () => expectBadInput(['train', '--sample-len', '0'], '--sample-len must be a positive integer'));
   test('unknown backend', () => expectBadInput(['train', '--backend', 'tpu'], '--backend must be one of cpu, gpu, got "tpu"'));
   test('unknown adapter', () => expectBadInput(['train', '--adapter', 'metal'], '--adapter must be one of auto, gpu, swiftshader'));
+  test('unknown adapter in CHAR_RNN_ADAPTER', () =>
+    expectBadInput(['train', '--backend', 'gpu'], 'CHAR_RNN_ADAPTER must be one of auto, gpu, swiftshader', { CHAR_RNN_ADAPTER: 'metal' }));
   test('--save-every without --save', () => expectBadInput(['train', '--save-every', '10'], '--save-every needs --save FILE'));
   test('sample without --checkpoint', () => expectBadInput(['sample'], 'sample: --checkpoint is required'));
   test('eval without --data', () => expectBadInput(['eval', '--checkpoint', '@good.safetensors'], 'eval: --data is required'));

@@ -15,11 +15,13 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: { cwd?: string; env?: Record<string, string>; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.CHAR_RNN_DEBUG;
+    delete env.CHAR_RNN_ADAPTER;
+    Object.assign(env, options.env);
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
