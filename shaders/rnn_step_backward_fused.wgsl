@@ -2,8 +2,9 @@
 // Whh is (H, H). Run for t = T-1 down to 0:
 //   dh = dlogits[t] Why + dhraw[t+1] Whh   (dh_next, zero past the window's end)
 //   dhraw[t] = (1 - hs[t+1]^2) * dh
-// rnn_step_backward with the output projection's backward (dhy = dlogits Why) folded in, so the window's
-// backward needs no separate matmul dispatch. One invocation per (i, b); workgroups are (ceil(H / WG), B).
+// The CPU backend's step (src/cpu/rnn_step_backward.ts) with the output projection's backward
+// (dhy = dlogits Why) folded in, so the window's backward needs no separate matmul dispatch. One invocation
+// per (i, b); workgroups are (ceil(H / WG), B).
 // CPU twin: src/cpu/rnn_step_backward_fused.ts.
 
 override T: u32;

@@ -1,10 +1,10 @@
 import { describeAdapter, openDevice } from '../gpu/device.ts';
-import { KERNEL_CASES, runKernelCase, type KernelCheckEnv, type KernelCheckResult } from '../gpu/kernel_checks.ts';
+import { KERNEL_CASES, runKernelCase, type KernelCheckEnv, type KernelCheckResult } from '../gpu/kernel_checks/index.ts';
 import { KernelLibrary } from '../gpu/kernels.ts';
 import { NoWebGpuError } from './adapter_browser.ts';
 import { viteShaderSource } from './shaders_vite.ts';
 
-// The kernel validation page: src/gpu/kernel_checks.ts's cases (the Node tests' list) on this browser's
+// The kernel validation page: the cases of src/gpu/kernel_checks/ (the Node tests' list) on this browser's
 // adapter, as a pass/fail table with the measured errors.
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;

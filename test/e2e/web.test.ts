@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_CASES } from '../../src/gpu/kernel_checks.ts';
+import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
 import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
 import { ARTIFACTS, buildPage, DIST, launchChromium, serveStatic, tempDir } from './browser.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { KERNEL_CASES, runKernelCase, type KernelCase } from '../../src/gpu/kernel_checks.ts';
+import { KERNEL_CASES, runKernelCase, type KernelCase } from '../../src/gpu/kernel_checks/index.ts';
 import { MATMUL_VARIANTS } from '../../src/gpu/matmul_variants.ts';
 import { kernelEnv } from './harness.ts';
 
-// Every kernel against its CPU twin: one test per case of src/gpu/kernel_checks.ts, the list the browser's
+// Every kernel against its CPU twin: one test per case of src/gpu/kernel_checks/, the list the browser's
 // validation page runs too. Each case draws fresh random inputs (its seed is in any failure), poisons the
 // outputs with NaN and states its tolerance; a validation error fails the case.
 

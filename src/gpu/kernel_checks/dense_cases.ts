@@ -1,0 +1,135 @@
+import { inputProjection } from '../../cpu/input_projection.ts';
+import { lossReduce } from '../../cpu/loss_reduce.ts';
+import { matmul } from '../../cpu/matmul.ts';
+import { softmaxCrossEntropy } from '../../cpu/softmax_cross_entropy.ts';
+import { MATMUL_VARIANTS } from '../matmul_variants.ts';
+import { randomArray, randomIds, type KernelCase } from './runner.ts';
+
+// The kernels that run once for all R = T * B rows of a window: the matmul variants, the input projection,
+// softmax-cross-entropy and the loss reduction.
+
+export function matmulCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [7, 65, 100],
+    [17, 17, 17],
+    [257, 7, 65],
+    [100, 257, 33],
+    [65, 100, 257],
+  ];
+  const options: [boolean, boolean, boolean, boolean][] = [
+    [false, false, false, false],
+    [true, false, true, false],
+    [false, true, false, true],
+    [true, true, true, true],
+  ];
+  for (const kernel of MATMUL_VARIANTS) {
+    for (const [M, N, K] of shapes) {
+      for (const [transA, transB, accumulate, withBias] of options) {
+        cases.push({
+          group: kernel,
+          name: `M=${M} N=${N} K=${K} transA=${transA} transB=${transB} accumulate=${accumulate} bias=${withBias}`,
+          async run(k, rng) {
+            const batch = M * N * K < 5000 ? 3 : 1;
+            const aOffset = 5; // the kernels read tensors at element offsets inside a larger buffer
+            const a = randomArray(rng, aOffset + batch * M * K);
+            const b = randomArray(rng, batch * K * N);
+            const bias = randomArray(rng, N);
+            const c0 = randomArray(rng, batch * M * N);
+            const [gpuC] = await k.run(
+              kernel,
+              { M, N, K, TRANS_A: transA, TRANS_B: transB, ACCUMULATE: accumulate, HAS_BIAS: withBias, A_OFFSET: aOffset },
+              [{ input: a }, { input: b }, { input: bias }, accumulate ? { output: c0.length, initial: c0 } : { output: c0.length }],
+              [Math.ceil(N / 16), Math.ceil(M / 16), batch],
+            );
+            const cpuC = c0.slice();
+            matmul(cpuC, a.subarray(aOffset), b, withBias ? bias : null, { batch, M, N, K, transA, transB, accumulate });
+            // Sums of K products of numbers in [-1, 1]: error grows with K.
+            k.close(gpuC, cpuC, 1e-5 * Math.sqrt(K) * 4, 1e-4, 'c');
+          },
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+export function inputProjectionCases(): KernelCase[] {
+  const shapes = [
+    [1, 1, 2],
+    [7, 65, 100],
+    [257, 100, 7],
+    [100, 257, 65],
+  ];
+  return shapes.map(([R, H, V]) => ({
+    group: 'input_projection',
+    name: `R=${R} H=${H} V=${V}`,
+    async run(k, rng) {
+      const Wxh = randomArray(rng, H * V);
+      const bh = randomArray(rng, H);
+      const ids = randomIds(rng, R, Math.min(V, 3)); // repeated ids, as in a real window
+      const [xproj] = await k.run(
+        'input_projection',
+        { R, H, V, WG: 64 },
+        [{ input: Wxh }, { input: bh }, { input: ids }, { output: R * H }],
+        [Math.ceil(H / 64), R],
+      );
+      const cpu = new Float32Array(R * H);
+      inputProjection(cpu, Wxh, bh, ids, R, H, V);
+      k.close(xproj, cpu, 0, 0, 'xproj'); // a gather and one add: exact
+    },
+  }));
+}
+
+export function softmaxCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  for (const WG of [1, 8, 64]) {
+    for (const [R, V] of [
+      [1, 2],
+      [7, 65],
+      [100, 257],
+      [257, 1],
+      [65, 1000],
+    ]) {
+      cases.push({
+        group: `softmax_cross_entropy, workgroup ${WG}`,
+        name: `R=${R} V=${V}`,
+        async run(k, rng) {
+          const logits = randomArray(rng, R * V, 20); // large logits: the max must be subtracted
+          const targets = randomIds(rng, R, V);
+          if (R > 1) targets[R - 1] = 0xffffffff; // a padding row
+          const scale = 1 / 3;
+          const [rowLoss, dlogits] = await k.run(
+            'softmax_cross_entropy',
+            { R, V, SCALE: scale, WG },
+            [{ input: logits }, { input: targets }, { output: R }, { output: R * V }],
+            [R],
+          );
+          const cpuLoss = new Float32Array(R);
+          const cpuD = new Float32Array(R * V);
+          softmaxCrossEntropy(cpuLoss, cpuD, logits, targets, R, V, scale);
+          k.close(rowLoss, cpuLoss, 1e-4, 1e-5, 'rowLoss');
+          k.close(dlogits, cpuD, 1e-6, 1e-4, 'dlogits');
+        },
+      });
+    }
+  }
+  return cases;
+}
+
+export function lossReduceCases(): KernelCase[] {
+  return [1, 7, 65, 100, 257].map((R) => ({
+    group: 'loss_reduce',
+    name: `R=${R}`,
+    async run(k, rng) {
+      const rowLoss = randomArray(rng, R, 4).map(Math.abs);
+      // The smooth loss is read and updated in place, so only the loss slot can start poisoned.
+      const state0 = new Float32Array([NaN, 100 * rng.uniform()]);
+      const [state] = await k.run('loss_reduce', { R, SCALE: 0.25 }, [{ input: rowLoss }, { output: 2, initial: state0 }], [1]);
+      const cpu = Float64Array.from(state0);
+      lossReduce(cpu, rowLoss, R, 0.25);
+      k.close(state, cpu, 1e-5, 1e-5, 'loss state');
+    },
+  }));
+}

@@ -1,0 +1,25 @@
+import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
+import { rnnPersistentBackwardCases, rnnPersistentCases, rnnStepBackwardFusedCases, rnnStepCases } from './recurrence_cases.ts';
+import type { KernelCase } from './runner.ts';
+import { gradUpdateCases } from './update_cases.ts';
+
+// Every kernel against its CPU twin, as a list of named cases that run anywhere there is a GPUDevice: the
+// Node tests (test/gpu/kernels.test.ts) make one vitest test per case, and the browser's validation page
+// (validate.html) runs the same list on the page's adapter. Each case draws fresh random inputs at awkward
+// sizes (1, 7, 65, 100, 257, and 17 = one past the 16-wide matmul tile), poisons outputs with NaN first,
+// and states its tolerance: float32 on the GPU against float32-stored, float64-accumulated CPU loops.
+
+export { compareClose, runKernelCase, type KernelCase, type KernelCheckEnv, type KernelCheckResult } from './runner.ts';
+
+/** Every check, in the order the tests and the page list them. */
+export const KERNEL_CASES: readonly KernelCase[] = [
+  ...matmulCases(),
+  ...inputProjectionCases(),
+  ...rnnStepCases(),
+  ...softmaxCases(),
+  ...lossReduceCases(),
+  ...rnnPersistentCases(),
+  ...rnnPersistentBackwardCases(),
+  ...rnnStepBackwardFusedCases(),
+  ...gradUpdateCases(),
+];
