@@ -6,7 +6,8 @@ import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
 import { bind, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
-import { MATMUL_VARIANTS } from './matmul_variants.ts';
+import { chooseMatmuls, memoryCache, rnnMatmulCalls, type KernelChoiceCache } from './kernel_choice.ts';
+import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
@@ -16,7 +17,7 @@ import { RnnProgram, type Dispatch, type KernelChoice } from './rnn_program.ts';
 const SHADERS = [
   'input_projection',
   'rnn_step',
-  ...MATMUL_VARIANTS,
+  ...ALL_MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
   'bias_grad',
@@ -25,6 +26,7 @@ const SHADERS = [
   'adagrad_update',
   'sample',
 ];
+const processKernelCache = memoryCache();
 const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
 const EVAL_WINDOWS_PER_SUBMIT = 256;
 
@@ -55,6 +57,7 @@ export class GpuBackend implements Backend {
     readonly config: ModelConfig,
     readonly train: TrainConfig,
     readonly layout: ParamLayout,
+    kernels: KernelChoice,
   ) {
     this.device = ctx.device;
     this.deviceName = `GPU: ${ctx.adapterName}`;
@@ -66,8 +69,7 @@ export class GpuBackend implements Backend {
     this.params = this.pool.storage('params', bytes);
     this.grads = this.pool.storage('grads', bytes);
     this.mem = this.pool.storage('adagrad memory', bytes);
-    // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
-    this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
+    this.kernels = kernels;
     this.program = new RnnProgram(
       lib,
       this.pool,
@@ -103,11 +105,23 @@ export class GpuBackend implements Backend {
     config: ModelConfig,
     train: TrainConfig,
     layout: ParamLayout,
+    kernelCache: KernelChoiceCache = processKernelCache,
   ): Promise<GpuBackend> {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
     await lib.checkCompilation(SHADERS);
-    const backend = new GpuBackend(ctx, lib, config, train, layout);
+    // Matmul variants ranked per adapter and shape (the evaluator's batch-1 shapes too); barriers are
+    // expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1 there.
+    const calls = [...rnnMatmulCalls(config, train.seqLength, train.batchSize), ...rnnMatmulCalls(config, train.seqLength, 1)];
+    const matmuls = await chooseMatmuls(
+      ctx,
+      lib,
+      source,
+      calls.map((c) => c.call),
+      kernelCache,
+    );
+    const kernels: KernelChoice = { matmul: (call) => matmuls.pick(call), softmaxWorkgroup: ctx.isCpuAdapter ? 1 : 64 };
+    const backend = new GpuBackend(ctx, lib, config, train, layout, kernels);
     await backend.checkErrors();
     return backend;
   }

@@ -3,7 +3,7 @@ import type { ParamLayout, TensorSlot } from '../model/layout.ts';
 import type { BufferPool } from './buffers.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
-import type { MatmulVariant } from './matmul_variants.ts';
+import type { MatmulCall, MatmulVariant } from './matmul_variants.ts';
 
 // The RNN's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/rnn_window.ts. Pipelines, activation buffers and bind groups are all made here, once; encoding a
@@ -28,8 +28,8 @@ export interface ParamBuffers {
 
 /** Kernel variants chosen per adapter (see GpuBackend). */
 export interface KernelChoice {
-  /** 'matmul' (tiled) or 'matmul_naive': see the comment in shaders/matmul_naive.wgsl. */
-  matmul: MatmulVariant;
+  /** The matmul variant for each call, ranked per adapter and shape by kernel_choice.ts. */
+  matmul: (call: MatmulCall) => MatmulVariant;
   /** softmax_cross_entropy's workgroup size per row. */
   softmaxWorkgroup: number;
 }
@@ -109,7 +109,17 @@ export class RnnProgram {
       c: GPUBuffer | GPUBufferBinding,
     ) => {
       // An unused bias binding still needs a buffer; c's own buffer serves (the shader never reads it).
-      add(list, kernels.matmul, { ...s, HAS_BIAS: bias !== null }, [a, b, bias ?? a, c], [ceilDiv(s.N, 16), ceilDiv(s.M, 16), 1]);
+      const variant = kernels.matmul({
+        batch: 1,
+        M: s.M,
+        N: s.N,
+        K: s.K,
+        transA: s.TRANS_A ?? false,
+        transB: s.TRANS_B ?? false,
+        aOffset: s.A_OFFSET ?? 0,
+        bOffset: s.B_OFFSET ?? 0,
+      });
+      add(list, variant, { ...s, HAS_BIAS: bias !== null }, [a, b, bias ?? a, c], [ceilDiv(s.N, 16), ceilDiv(s.M, 16), 1]);
     };
 
     // Forward.
