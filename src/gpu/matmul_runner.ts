@@ -106,14 +106,12 @@ export class MatmulCase {
   }
 
   /**
-   * Milliseconds per dispatch of `variant`: one untimed dispatch (pipelines may compile on first use),
-   * then `samples` passes of enough repeated dispatches to fill about `targetMs` each; the median pass.
-   * When one dispatch takes over `enoughMs`, that one dispatch is the answer: long enough to time alone,
-   * or (in the probe) slow enough to have lost already.
+   * Milliseconds per dispatch of `variant`: one dispatch alone, then `samples` passes of enough repeated
+   * dispatches to fill about `targetMs` each; the median pass. When the one dispatch takes over
+   * `enoughMs`, it is the answer: long enough to time alone, or (in the probe) slow enough to have lost.
+   * Pipelines compile when created, before the clock starts.
    */
   async time(variant: MatmulVariant, opts: { samples: number; targetMs: number; maxReps: number; enoughMs?: number }): Promise<number> {
-    const first = await this.timePass(variant, 1);
-    if (first > 4 * (opts.enoughMs ?? Infinity)) return first;
     const once = await this.timePass(variant, 1);
     if (once > (opts.enoughMs ?? Infinity)) return once;
     const reps = Math.max(1, Math.min(opts.maxReps, Math.round(opts.targetMs / Math.max(once, 1e-3))));
