@@ -36,16 +36,21 @@ fn store(z: u32, row: u32, col0: u32, v: vec4<f32>) {
   }
 }
 
+// Four elements of row k of a (K, M) a or a (K, N) b at base; zeros past K, without a branch.
+fn rowOfA(base: u32, k: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), a[(base + min(k, K - 1u) * M) / 4u], k < K);
+}
+
+fn rowOfB(base: u32, k: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), b[(base + min(k, K - 1u) * N) / 4u], k < K);
+}
+
 // Rows row0.. of op(a) at k, k+1, k+2, k+3 as the columns of a 4x4 matrix (element [kk][i]).
 fn loadA(ao: u32, row0: u32, k: u32) -> mat4x4<f32> {
   if (TRANS_A) {
     // a is (K, M): row k of a holds op(a)'s column k, contiguous along M. Past K, a zero column.
-    let r = min(row0, M - 4u);
-    var m = mat4x4<f32>();
-    for (var kk = 0u; kk < 4u; kk++) {
-      if (k + kk < K) { m[kk] = a[(ao + (k + kk) * M + r) / 4u]; }
-    }
-    return m;
+    let base = ao + min(row0, M - 4u);
+    return mat4x4<f32>(rowOfA(base, k), rowOfA(base, k + 1u), rowOfA(base, k + 2u), rowOfA(base, k + 3u));
   }
   // a is (M, K), K a multiple of 4: each row of op(a) gives one vec4 along K.
   let r = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(M - 1u));
@@ -70,12 +75,8 @@ fn loadB(bo: u32, col0: u32, k: u32) -> mat4x4<f32> {
     ));
   }
   // b is (K, N): row k is contiguous along N. Past K, a zero row.
-  let q = min(col0, N - 4u);
-  var m = mat4x4<f32>();
-  for (var kk = 0u; kk < 4u; kk++) {
-    if (k + kk < K) { m[kk] = b[(bo + (k + kk) * N + q) / 4u]; }
-  }
-  return m;
+  let base = bo + min(col0, N - 4u);
+  return mat4x4<f32>(rowOfB(base, k), rowOfB(base, k + 1u), rowOfB(base, k + 2u), rowOfB(base, k + 3u));
 }
 
 @compute @workgroup_size(4, 4)
