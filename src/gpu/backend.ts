@@ -110,16 +110,10 @@ export class GpuBackend implements Backend {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
     await lib.checkCompilation(SHADERS);
-    // Matmul variants ranked per adapter and shape (the evaluator's batch-1 shapes too); barriers are
-    // expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1 there.
-    const calls = [...rnnMatmulCalls(config, train.seqLength, train.batchSize), ...rnnMatmulCalls(config, train.seqLength, 1)];
-    const matmuls = await chooseMatmuls(
-      ctx,
-      lib,
-      source,
-      calls.map((c) => c.call),
-      kernelCache,
-    );
+    // Matmul variants ranked per adapter and shape (the evaluator's batch-1 shapes get the variant that won
+    // most often); barriers are expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1.
+    const calls = rnnMatmulCalls(config, train.seqLength, train.batchSize).map((c) => c.call);
+    const matmuls = await chooseMatmuls(ctx, lib, source, calls, kernelCache);
     const kernels: KernelChoice = { matmul: (call) => matmuls.pick(call), softmaxWorkgroup: ctx.isCpuAdapter ? 1 : 64 };
     const backend = new GpuBackend(ctx, lib, config, train, layout, kernels);
     await backend.checkErrors();

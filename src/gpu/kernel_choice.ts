@@ -107,7 +107,7 @@ const PROBE_ORDER: readonly MatmulVariant[] = ['matmul_blocked', 'matmul_blocked
 export interface ProbeOptions {
   /**
    * Largest 2 M N K timed per dispatch (default 1e7, about 35 ms on SwiftShader here): bigger calls are
-   * timed with K cut down, since every variant's cost grows linearly in K.
+   * timed with K cut down, since every variant's cost grows linearly in K (see timedCall).
    */
   maxTimedFlops?: number;
   /** Variants to consider, in probing order (default: all). */
@@ -150,10 +150,9 @@ export async function chooseMatmuls(
 }
 
 /**
- * Checks each variant on a small call of the same layout and alignment (the full call when small), then
- * times it on the full call (K cut to keep under maxTimedFlops). A variant whose first dispatch takes over
- * three times the best so far is ranked by that dispatch alone: on SwiftShader the tiled kernel is ten
- * times slower, and this keeps the probe short.
+ * Checks each variant against the CPU twin on the call cut down by timedCall, then times it there. A
+ * variant whose first dispatch takes over three times the best so far is ranked by that dispatch alone:
+ * on SwiftShader the tiled kernel is ten times slower, and this keeps the probe short.
  */
 export async function probeShape(
   ctx: GpuContext,
@@ -162,10 +161,7 @@ export async function probeShape(
   variants: readonly MatmulVariant[],
   maxTimedFlops: number,
 ): Promise<ShapeProbe> {
-  const small = smallCall(call);
-  const checkCase = new MatmulCase(ctx, lib, small, 0x5eed);
-  const timed = { ...call, K: timedK(call, maxTimedFlops) };
-  const timeCase = new MatmulCase(ctx, lib, timed, 0x7153);
+  const timed = new MatmulCase(ctx, lib, timedCall(call, maxTimedFlops), 0x7153);
   const results: ShapeProbe['results'] = [];
   let best = Infinity;
   try {
@@ -175,18 +171,17 @@ export async function probeShape(
         results.push({ variant, ok: false, maxError: NaN, ms: null, skipped: unmet });
         continue;
       }
-      const check = await checkCase.check(variant);
+      const check = await timed.check(variant);
       if (!check.ok) {
         results.push({ variant, ok: false, maxError: check.maxError, ms: null, skipped: check.error });
         continue;
       }
-      const ms = await timeCase.time(variant, { samples: 3, targetMs: 20, maxReps: 20, enoughMs: 3 * best });
+      const ms = await timed.time(variant, { samples: 3, targetMs: 20, maxReps: 20, enoughMs: 3 * best });
       best = Math.min(best, ms);
       results.push({ variant, ok: true, maxError: check.maxError, ms });
     }
   } finally {
-    checkCase.destroy();
-    timeCase.destroy();
+    timed.destroy();
   }
   const ranking = results
     .filter((r) => r.ok)
@@ -195,28 +190,23 @@ export async function probeShape(
   return { ranking, results };
 }
 
-/** A call of the same layout with every dimension over 40 cut to 40 or 41..43 (same remainder mod 4). */
-function smallCall(call: MatmulCall): MatmulCall {
-  if (2 * call.M * call.N * call.K <= 1e7) return call;
-  const cut = (d: number) => (d <= 40 ? d : 40 + (d % 4));
-  const cutOffset = (o: number) => (o === 0 ? 0 : 4 + (o % 4));
-  return {
-    ...call,
-    batch: 1,
-    M: cut(call.M),
-    N: cut(call.N),
-    K: cut(call.K),
-    aOffset: cutOffset(call.aOffset),
-    bOffset: cutOffset(call.bOffset),
-  };
+/**
+ * The call timed for `call`: at most TIMED_SIDE rows and columns of c (1024 workgroups, enough to fill a
+ * GPU; a window of seq * batch rows can be tens of thousands), and K cut to keep 2 M N K under maxFlops
+ * and K under TIMED_K.
+ * Each cut keeps the remainder mod 4, so a variant's preconditions hold for both or neither.
+ */
+function timedCall(call: MatmulCall, maxFlops: number): MatmulCall {
+  const cut = (d: number, most: number) => (d <= most ? d : most + (d % 4));
+  const M = cut(call.M, TIMED_SIDE);
+  const N = cut(call.N, TIMED_SIDE);
+  const perK = 2 * call.batch * M * N;
+  return { ...call, M, N, K: cut(call.K, Math.min(TIMED_K, Math.max(4, Math.floor(maxFlops / perK / 4) * 4))) };
 }
 
-function timedK(call: MatmulCall, maxFlops: number): number {
-  const flops = 2 * call.batch * call.M * call.N * call.K;
-  if (flops <= maxFlops) return call.K;
-  // Keep K's remainder mod 4 so every variant whose preconditions held still holds.
-  return Math.max(4, Math.floor((call.K * maxFlops) / flops / 4) * 4) + (call.K % 4);
-}
+const TIMED_SIDE = 512;
+/** Skinny calls (dWhh at a small hidden size and a large batch: 8 x 8 x 65792) have little parallelism. */
+const TIMED_K = 2048;
 
 function parseRecord(text: string | null, adapter: string, kernels: string): CacheRecord | null {
   if (text === null) return null;
