@@ -94,7 +94,7 @@ export class MatmulChoice {
       if (first) wins.set(first, (wins.get(first) ?? 0) + 1);
     }
     const best = [...wins].sort((x, y) => y[1] - x[1])[0];
-    return [best ? best[0] : 'matmul_blocked'];
+    return [best ? best[0] : 'matmul_blocked8'];
   }
 }
 
@@ -102,14 +102,25 @@ export class MatmulChoice {
  * Likely winners first, so that a slow variant meets a good time to lose against and is cut short: the
  * barrier-free blocked kernels win on CPU adapters, where the others are several times slower.
  */
-const PROBE_ORDER: readonly MatmulVariant[] = ['matmul_blocked', 'matmul_blocked_vec4', 'matmul', 'matmul_naive'];
+const PROBE_ORDER: readonly MatmulVariant[] = ['matmul_blocked8', 'matmul_blocked', 'matmul_blocked_vec4', 'matmul', 'matmul_naive'];
+
+/**
+ * How much of a call the probe times (see timedCall). CPU adapters run a few workgroups at a time and are
+ * about a thousand times slower: there 128 x 128 of c (64 workgroups) and 4e6 flops, a few ms for the
+ * winner on SwiftShader here and tens to hundreds for the losers. On GPUs 512 x 512 (1024 workgroups)
+ * and K up to 2048, about a millisecond: smaller calls would time the launch rather than the kernel.
+ */
+export interface ProbeSize {
+  side: number;
+  maxFlops: number;
+}
+
+export function probeSize(ctx: Pick<GpuContext, 'isCpuAdapter'>): ProbeSize {
+  return ctx.isCpuAdapter ? { side: 128, maxFlops: 4e6 } : { side: 512, maxFlops: Infinity };
+}
 
 export interface ProbeOptions {
-  /**
-   * Largest 2 M N K timed per dispatch (default 1e7, about 35 ms on SwiftShader here): bigger calls are
-   * timed with K cut down, since every variant's cost grows linearly in K (see timedCall).
-   */
-  maxTimedFlops?: number;
+  size?: ProbeSize;
   /** Variants to consider, in probing order (default: all). */
   variants?: readonly MatmulVariant[];
 }
@@ -138,7 +149,7 @@ export async function chooseMatmuls(
   for (const call of calls) {
     const k = shapeKey(call);
     if (record.shapes[k] || probes[k]) continue;
-    probes[k] = await probeShape(ctx, lib, call, variants, opts.maxTimedFlops ?? 1e7);
+    probes[k] = await probeShape(ctx, lib, call, variants, opts.size ?? probeSize(ctx));
     if (probes[k].ranking.length === 0) {
       const why = probes[k].results.map((r) => `${r.variant}: ${r.skipped ?? `max error ${r.maxError}`}`).join('; ');
       throw new Error(`no matmul variant computes ${k} correctly on ${ctx.adapterName} (${why})`);
@@ -159,9 +170,9 @@ export async function probeShape(
   lib: KernelLibrary,
   call: MatmulCall,
   variants: readonly MatmulVariant[],
-  maxTimedFlops: number,
+  size: ProbeSize,
 ): Promise<ShapeProbe> {
-  const timed = new MatmulCase(ctx, lib, timedCall(call, maxTimedFlops), 0x7153);
+  const timed = new MatmulCase(ctx, lib, timedCall(call, size), 0x7153);
   const results: ShapeProbe['results'] = [];
   let best = Infinity;
   try {
@@ -191,20 +202,19 @@ export async function probeShape(
 }
 
 /**
- * The call timed for `call`: at most TIMED_SIDE rows and columns of c (1024 workgroups, enough to fill a
- * GPU; a window of seq * batch rows can be tens of thousands), and K cut to keep 2 M N K under maxFlops
- * and K under TIMED_K.
- * Each cut keeps the remainder mod 4, so a variant's preconditions hold for both or neither.
+ * The call timed for `call`: at most `side` rows and columns of c (a window of seq * batch rows can be
+ * tens of thousands), K cut to keep 2 M N K under maxFlops and K at most TIMED_K, since every variant's
+ * cost grows linearly in K. Each cut keeps the remainder mod 4, so a variant's preconditions hold for
+ * both or neither.
  */
-function timedCall(call: MatmulCall, maxFlops: number): MatmulCall {
+function timedCall(call: MatmulCall, size: ProbeSize): MatmulCall {
   const cut = (d: number, most: number) => (d <= most ? d : most + (d % 4));
-  const M = cut(call.M, TIMED_SIDE);
-  const N = cut(call.N, TIMED_SIDE);
+  const M = cut(call.M, size.side);
+  const N = cut(call.N, size.side);
   const perK = 2 * call.batch * M * N;
-  return { ...call, M, N, K: cut(call.K, Math.min(TIMED_K, Math.max(4, Math.floor(maxFlops / perK / 4) * 4))) };
+  return { ...call, M, N, K: cut(call.K, Math.min(TIMED_K, Math.max(4, Math.floor(size.maxFlops / perK / 4) * 4))) };
 }
 
-const TIMED_SIDE = 512;
 /** Skinny calls (dWhh at a small hidden size and a large batch: 8 x 8 x 65792) have little parallelism. */
 const TIMED_K = 2048;
 

@@ -4,7 +4,7 @@
 // browser's validation page; which one a backend uses is chosen per adapter and shape (kernel_choice.ts).
 
 /** The variants that run any call: the kernel tests and the validation page run each on awkward shapes. */
-export const MATMUL_VARIANTS = ['matmul', 'matmul_naive', 'matmul_blocked'] as const;
+export const MATMUL_VARIANTS = ['matmul', 'matmul_naive', 'matmul_blocked', 'matmul_blocked8'] as const;
 
 /** Variants with preconditions (MATMUL_PRECONDITIONS): tested, probed and used only on calls that meet them. */
 export const MATMUL_ALIGNED_VARIANTS = ['matmul_blocked_vec4'] as const;
