@@ -10,7 +10,8 @@ import { nodeShaderSource } from '../src/gpu/shaders_node.ts';
 // Matmul microbenchmark: GFLOP/s of every variant at the shapes the model uses (seq 25, vocabulary 65;
 // hidden 100/256/512/1024 by batch 1/8/32/128) and a square n = 1024. Each variant is first checked against
 // the CPU twin on the very inputs it is timed on; a variant that fails is reported and not timed. Variants
-// whose preconditions a shape does not meet (matmul_variants.ts) get no row.
+// whose preconditions a shape does not meet (matmul_variants.ts), or that would take over the dispatch
+// budget below, get no row (the printed table says which were skipped).
 //
 //   npx tsx bench/matmul.ts [--quick]
 
@@ -30,6 +31,12 @@ export interface MatmulBenchRow {
   ok: boolean;
 }
 
+/**
+ * A variant whose predicted time for one dispatch is over this is not run on that shape (it gets no row):
+ * the tiled kernel on SwiftShader would take minutes per dispatch at the largest shapes.
+ */
+const DISPATCH_BUDGET_MS = 20_000;
+const QUICK_DISPATCH_BUDGET_MS = 3_000;
 const SEQ = 25;
 const VOCAB = 65;
 
@@ -57,16 +64,24 @@ export async function benchMatmul(opts: { quick: boolean; ctx?: GpuContext; log?
   const lib = new KernelLibrary(ctx.device, nodeShaderSource);
   await lib.checkCompilation([...ALL_MATMUL_VARIANTS]);
   const rows: MatmulBenchRow[] = [];
+  // Shapes grow along the list, so a variant's best speed so far predicts its time on the next one.
+  const bestGflops = new Map<MatmulVariant, number>();
+  const budgetMs = opts.quick ? QUICK_DISPATCH_BUDGET_MS : DISPATCH_BUDGET_MS;
   for (const { label, call } of benchShapes(opts.quick)) {
     const c = new MatmulCase(ctx, lib, call, 1234);
+    const flops = 2 * call.batch * call.M * call.N * call.K;
     try {
       for (const variant of ALL_MATMUL_VARIANTS) {
         if (matmulUnmet(variant, call)) continue;
+        const predictedMs = flops / ((bestGflops.get(variant) ?? Infinity) * 1e6);
+        if (predictedMs > budgetMs) {
+          opts.log?.(`${label.padEnd(20)} ${variant.padEnd(20)} skipped: about ${(predictedMs / 1000).toFixed(0)} s a dispatch`);
+          continue;
+        }
         const check = await c.check(variant);
         const ms = check.ok
           ? await c.time(variant, { samples: opts.quick ? 3 : 5, targetMs: 50, maxReps: 100, enoughMs: opts.quick ? 300 : 2000 })
           : null;
-        const flops = 2 * call.batch * call.M * call.N * call.K;
         const row: MatmulBenchRow = {
           variant,
           shape: label,
@@ -80,6 +95,7 @@ export async function benchMatmul(opts: { quick: boolean; ctx?: GpuContext; log?
           maxError: check.maxError,
           ok: check.ok,
         };
+        if (row.gflops !== null) bestGflops.set(variant, Math.max(row.gflops, bestGflops.get(variant) ?? 0));
         rows.push(row);
         opts.log?.(formatRow(row));
       }
