@@ -99,10 +99,11 @@ export class MatmulChoice {
 }
 
 /**
- * Likely winners first, so that a slow variant meets a good time to lose against and is cut short: the
- * barrier-free blocked kernels win on CPU adapters, where the others are several times slower.
+ * Every variant, likely winners first, so that a slow variant meets a good time to lose against and is cut
+ * short: the barrier-free blocked kernels win on CPU adapters, where the others are several times slower.
  */
-const PROBE_ORDER: readonly MatmulVariant[] = ['matmul_blocked8', 'matmul_blocked', 'matmul_blocked_vec4', 'matmul', 'matmul_naive'];
+const LIKELY_FIRST: readonly MatmulVariant[] = ['matmul_blocked8', 'matmul_blocked', 'matmul_blocked_vec4'];
+export const PROBE_ORDER: readonly MatmulVariant[] = [...LIKELY_FIRST, ...ALL_MATMUL_VARIANTS.filter((v) => !LIKELY_FIRST.includes(v))];
 
 /**
  * How much of a call the probe times (see timedCall). CPU adapters run a few workgroups at a time and are
@@ -139,7 +140,7 @@ export async function chooseMatmuls(
 ): Promise<MatmulChoice> {
   const variants = opts.variants ?? PROBE_ORDER;
   const kernels = hashText(variants.map((v) => `${v}\n${source(v)}`).join('\n'));
-  const key = `${ctx.adapterName}`;
+  const key = ctx.adapterName;
   const record = parseRecord(await cache.get(key), ctx.adapterName, kernels) ?? {
     adapter: ctx.adapterName,
     kernels,

@@ -13,7 +13,7 @@ import {
 } from '../../src/gpu/kernel_choice.ts';
 import { fileCache, kernelCacheDir } from '../../src/gpu/kernel_choice_node.ts';
 import { KernelLibrary, type ShaderSource } from '../../src/gpu/kernels.ts';
-import { type MatmulCall } from '../../src/gpu/matmul_variants.ts';
+import { ALL_MATMUL_VARIANTS, type MatmulCall } from '../../src/gpu/matmul_variants.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { gpu } from './harness.ts';
 
@@ -58,6 +58,7 @@ describe('the matmul probe', () => {
     const choice = await choose(memoryCache(), broken);
     for (const call of calls) {
       const probe = choice.probes[shapeKey(call)];
+      expect(probe.results.map((r) => r.variant).sort(), 'every variant is probed').toEqual([...ALL_MATMUL_VARIANTS].sort());
       const blocked = probe.results.find((r) => r.variant === 'matmul_blocked8')!;
       expect(blocked.ok, 'the broken variant fails its check').toBe(false);
       expect(probe.ranking).not.toContain('matmul_blocked8');
