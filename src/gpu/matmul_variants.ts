@@ -1,7 +1,9 @@
 // The WGSL matmul variants: one contract (see shaders/matmul.wgsl), several implementations, each a shader
 // of its own name. Every variant covers one 16x16 tile of c per workgroup, so all share one dispatch size
-// (matmulWorkgroups). Every variant is checked against src/cpu/matmul.ts by the kernel tests and the
-// browser's validation page; which one a backend uses is chosen per adapter and shape (kernel_choice.ts).
+// (matmulWorkgroups). Every variant is checked against src/cpu/matmul.ts: those for any call by the kernel
+// tests and the browser's validation page, those with preconditions by test/gpu/matmul_aligned.test.ts; the
+// start-up probe and bench/matmul.ts check again before timing. Which one a backend uses is chosen per
+// adapter and shape (kernel_choice.ts).
 
 /** The variants that run any call: the kernel tests and the validation page run each on awkward shapes. */
 export const MATMUL_VARIANTS = ['matmul', 'matmul_naive', 'matmul_blocked', 'matmul_blocked8'] as const;
