@@ -1,6 +1,7 @@
 // The same contract as matmul.wgsl (c[z] (+)= op(a[z]) op(b[z]) + bias, with offsets), one invocation per
-// output element and no workgroup memory. On CPU adapters such as SwiftShader, barriers cost more than
-// the reuse they buy, so this version wins there; on real GPUs the tiled one does.
+// output element and no workgroup memory: version 1, the plainest reading of the contract. On CPU adapters
+// such as SwiftShader barriers cost more than the reuse they buy, so it beats the tiled one there (the
+// register-blocked variants beat both); on real GPUs the tiled one wins.
 // CPU twin: src/cpu/matmul.ts.
 
 override M: u32;

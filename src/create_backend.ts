@@ -26,10 +26,11 @@ export async function createBackend(
   const { openDevice, GpuLimitError } = await import('./gpu/device.ts');
   const { GpuBackend } = await import('./gpu/backend.ts');
   const { nodeShaderSource } = await import('./gpu/shaders_node.ts');
+  const { fileCache } = await import('./gpu/kernel_choice_node.ts');
   try {
     const ctx = await openDevice(await acquireNodeAdapter(parseAdapterChoice(options.adapter)));
     try {
-      return await GpuBackend.create(ctx, nodeShaderSource, config, train, layout);
+      return await GpuBackend.create(ctx, nodeShaderSource, config, train, layout, { kernelCache: fileCache() });
     } catch (e) {
       ctx.device.destroy();
       throw e;

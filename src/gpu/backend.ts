@@ -6,8 +6,9 @@ import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
 import { bind, KernelLibrary, type ShaderSource } from './kernels.ts';
-import { MATMUL_VARIANTS } from './matmul_variants.ts';
-import { chooseRecurrence, RnnProgram, type KernelChoice, type Recurrence } from './rnn_program.ts';
+import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
+import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
+import { chooseRecurrence, logitsCall, RnnProgram, type KernelChoice, type Recurrence } from './rnn_program.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
 // (three flat buffers in the model's layout), the activations of one window, and the carried hidden
@@ -17,7 +18,7 @@ const SHADERS = [
   'rnn_persistent',
   'input_projection',
   'rnn_step',
-  ...MATMUL_VARIANTS,
+  ...ALL_MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
   'rnn_persistent_backward',
@@ -25,12 +26,15 @@ const SHADERS = [
   'grad_update',
   'sample',
 ];
+const processKernelCache = memoryCache();
 const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
 const EVAL_WINDOWS_PER_SUBMIT = 256;
 
 export interface GpuBackendOptions {
   /** Overrides the per-adapter choice of chooseRecurrence (tests run both paths). */
   recurrence?: Recurrence;
+  /** Where the matmul probe's per-adapter ranking is kept (default: for the life of the process). */
+  kernelCache?: KernelChoiceCache;
 }
 
 /** GPU time of one kernel within a profiled step, summed over its dispatches. */
@@ -68,6 +72,7 @@ export class GpuBackend implements Backend {
     readonly train: TrainConfig,
     readonly layout: ParamLayout,
     options: GpuBackendOptions,
+    kernels: KernelChoice,
   ) {
     this.device = ctx.device;
     this.deviceName = `GPU: ${ctx.adapterName}`;
@@ -78,8 +83,7 @@ export class GpuBackend implements Backend {
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
     this.mem = this.pool.storage('adagrad memory', bytes);
-    // Barriers are expensive on CPU adapters such as SwiftShader: there, variants without workgroup memory win.
-    this.kernels = ctx.isCpuAdapter ? { matmul: 'matmul_naive', softmaxWorkgroup: 1 } : { matmul: 'matmul', softmaxWorkgroup: 64 };
+    this.kernels = kernels;
     this.recurrence = options.recurrence ?? chooseRecurrence(this.device.limits, ctx.isCpuAdapter, config.hiddenSize);
     this.program = new RnnProgram(
       lib,
@@ -109,7 +113,12 @@ export class GpuBackend implements Backend {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
     await lib.checkCompilation(SHADERS);
-    const backend = new GpuBackend(ctx, lib, config, train, layout, options);
+    // The matmul variant ranked per adapter and shape, for the training window and the evaluator's batch 1;
+    // barriers are expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1 there.
+    const calls = [logitsCall(config, train.seqLength, train.batchSize), logitsCall(config, train.seqLength, 1)];
+    const matmuls = await chooseMatmuls(ctx, lib, source, calls, options.kernelCache ?? processKernelCache);
+    const kernels: KernelChoice = { matmul: (call) => matmuls.pick(call), softmaxWorkgroup: ctx.isCpuAdapter ? 1 : 64 };
+    const backend = new GpuBackend(ctx, lib, config, train, layout, options, kernels);
     await backend.checkErrors();
     return backend;
   }

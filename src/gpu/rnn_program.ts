@@ -3,7 +3,7 @@ import type { ParamLayout, TensorSlot } from '../model/layout.ts';
 import { upload, type BufferPool } from './buffers.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
-import type { MatmulVariant } from './matmul_variants.ts';
+import type { MatmulCall, MatmulVariant } from './matmul_variants.ts';
 
 // The RNN's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/rnn_window.ts. Pipelines, activation buffers and bind groups are all made here, once; encoding a
@@ -30,10 +30,16 @@ interface Dispatch {
   workgroups: [number, number, number];
 }
 
+/** The window's one matmul, logits (R, V) = h_1..h_T (R, H) Why^T + by, as the kernel choice probes it. */
+export function logitsCall(config: Pick<ModelConfig, 'hiddenSize' | 'vocabSize'>, T: number, B: number): MatmulCall {
+  const { hiddenSize: H, vocabSize: V } = config;
+  return { batch: 1, M: T * B, N: V, K: H, transA: false, transB: true, aOffset: B * H, bOffset: 0 };
+}
+
 /** Kernel variants chosen per adapter (see GpuBackend). */
 export interface KernelChoice {
-  /** 'matmul' (tiled) or 'matmul_naive': see the comment in shaders/matmul_naive.wgsl. */
-  matmul: MatmulVariant;
+  /** The matmul variant for each call, ranked per adapter and shape by kernel_choice.ts. */
+  matmul: (call: MatmulCall) => MatmulVariant;
   /** softmax_cross_entropy's workgroup size per row. */
   softmaxWorkgroup: number;
 }
@@ -181,7 +187,13 @@ export class RnnProgram {
     }
     // logits (R, V) = h_1..h_T (R, H) Why^T + by
     const matmul = { M: R, N: V, K: H, TRANS_B: true, A_OFFSET: B * H, HAS_BIAS: true };
-    add(this.forward, kernels.matmul, matmul, [this.hs, p('Why'), p('by'), logits], [ceilDiv(V, 16), ceilDiv(R, 16), 1]);
+    add(
+      this.forward,
+      kernels.matmul(logitsCall(config, T, B)),
+      matmul,
+      [this.hs, p('Why'), p('by'), logits],
+      [ceilDiv(V, 16), ceilDiv(R, 16), 1],
+    );
     add(
       this.forward,
       'softmax_cross_entropy',

@@ -20,6 +20,9 @@ import type {
   TrainSettings,
 } from './protocol.ts';
 import { viteShaderSource } from './shaders_vite.ts';
+import { indexedDbCache } from './kernel_cache.ts';
+
+const kernelCache = indexedDbCache();
 
 // The training worker: it owns the device, the backend and the model, so the page never freezes. Steps run in
 // slices of a few tens of milliseconds; between slices the worker takes messages (pause, stop, sample,
@@ -106,7 +109,7 @@ async function makeBackend(choice: BackendChoice, s: Session): Promise<{ backend
     try {
       const ctx = await acquireBrowserContext();
       try {
-        return { backend: await GpuBackend.create(ctx, viteShaderSource, s.model, s.train, s.layout), device: ctx.device };
+        return { backend: await GpuBackend.create(ctx, viteShaderSource, s.model, s.train, s.layout, { kernelCache }), device: ctx.device };
       } catch (e) {
         ctx.device.destroy();
         throw e;
@@ -424,7 +427,7 @@ async function benchmark(corpusMsg: CorpusMessage, settings: TrainSettings, iter
       if (kind === 'gpu') {
         const ctx = await acquireBrowserContext();
         try {
-          backend = await GpuBackend.create(ctx, viteShaderSource, session.model, session.train, session.layout);
+          backend = await GpuBackend.create(ctx, viteShaderSource, session.model, session.train, session.layout, { kernelCache });
         } catch (e) {
           ctx.device.destroy();
           throw e;

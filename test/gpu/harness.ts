@@ -1,5 +1,5 @@
 import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
-import { openDevice } from '../../src/gpu/device.ts';
+import { openDevice, type GpuContext } from '../../src/gpu/device.ts';
 import { compareClose, type KernelCheckEnv } from '../../src/gpu/kernel_checks/index.ts';
 import { KernelLibrary } from '../../src/gpu/kernels.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
@@ -8,13 +8,18 @@ import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 // There is no skip: with no adapter, every GPU test fails with the reason, in CI and everywhere else (on
 // Debian, `apt-get install chromium libvulkan1` provides SwiftShader).
 
+let context: Promise<GpuContext> | null = null;
 let env: Promise<KernelCheckEnv> | null = null;
+
+/** The adapter's device, one per test file. */
+export function gpu(): Promise<GpuContext> {
+  context ??= acquireNodeAdapter(parseAdapterChoice(undefined)).then(openDevice);
+  return context;
+}
 
 /** The device and a kernel library shared by every kernel run of the test file. */
 export function kernelEnv(): Promise<KernelCheckEnv> {
-  env ??= acquireNodeAdapter(parseAdapterChoice(undefined))
-    .then(openDevice)
-    .then((ctx) => ({ device: ctx.device, lib: new KernelLibrary(ctx.device, nodeShaderSource) }));
+  env ??= gpu().then((ctx) => ({ device: ctx.device, lib: new KernelLibrary(ctx.device, nodeShaderSource) }));
   return env;
 }
 

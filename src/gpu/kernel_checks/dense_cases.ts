@@ -2,7 +2,7 @@ import { inputProjection } from '../../cpu/input_projection.ts';
 import { lossReduce } from '../../cpu/loss_reduce.ts';
 import { matmul } from '../../cpu/matmul.ts';
 import { softmaxCrossEntropy } from '../../cpu/softmax_cross_entropy.ts';
-import { MATMUL_VARIANTS } from '../matmul_variants.ts';
+import { ALL_MATMUL_VARIANTS, MATMUL_PRECONDITIONS, matmulUnmet, matmulWorkgroups, type MatmulCall } from '../matmul_variants.ts';
 import { randomArray, randomIds, type KernelCase } from './runner.ts';
 
 // The kernels that run once for all R = T * B rows of a window: the matmul variants, the input projection,
@@ -24,27 +24,48 @@ export function matmulCases(): KernelCase[] {
     [false, true, false, true],
     [true, true, true, true],
   ];
-  for (const kernel of MATMUL_VARIANTS) {
-    for (const [M, N, K] of shapes) {
+  const up4 = (d: number) => Math.ceil(d / 4) * 4;
+  for (const kernel of ALL_MATMUL_VARIANTS) {
+    // A variant with preconditions (vec4 loads) gets each constrained dimension rounded up to a multiple of
+    // 4 (1 -> 4, 7 -> 8, 17 -> 20, 65 -> 68, 257 -> 260) and offsets on 16-byte boundaries; the others run
+    // the awkward shapes as they are, with a at an odd offset inside a larger buffer.
+    const aligned = MATMUL_PRECONDITIONS[kernel] !== undefined;
+    for (const [M0, N0, K0] of shapes) {
       for (const [transA, transB, accumulate, withBias] of options) {
+        const M = aligned && transA ? up4(M0) : M0;
+        const N = aligned && !transB ? up4(N0) : N0;
+        const K = aligned && (!transA || transB) ? up4(K0) : K0;
+        const batch = M * N * K < 5000 ? 3 : 1;
+        const call: MatmulCall = { batch, M, N, K, transA, transB, aOffset: aligned ? 8 : 5, bOffset: aligned ? 4 : 0 };
+        const unmet = matmulUnmet(kernel, call);
+        if (unmet) throw new Error(`a matmul check breaks a precondition: ${unmet}`);
         cases.push({
           group: kernel,
           name: `M=${M} N=${N} K=${K} transA=${transA} transB=${transB} accumulate=${accumulate} bias=${withBias}`,
           async run(k, rng) {
-            const batch = M * N * K < 5000 ? 3 : 1;
-            const aOffset = 5; // the kernels read tensors at element offsets inside a larger buffer
+            const { aOffset, bOffset } = call;
             const a = randomArray(rng, aOffset + batch * M * K);
-            const b = randomArray(rng, batch * K * N);
+            const b = randomArray(rng, bOffset + batch * K * N);
             const bias = randomArray(rng, N);
             const c0 = randomArray(rng, batch * M * N);
             const [gpuC] = await k.run(
               kernel,
-              { M, N, K, TRANS_A: transA, TRANS_B: transB, ACCUMULATE: accumulate, HAS_BIAS: withBias, A_OFFSET: aOffset },
+              {
+                M,
+                N,
+                K,
+                TRANS_A: transA,
+                TRANS_B: transB,
+                ACCUMULATE: accumulate,
+                HAS_BIAS: withBias,
+                A_OFFSET: aOffset,
+                B_OFFSET: bOffset,
+              },
               [{ input: a }, { input: b }, { input: bias }, accumulate ? { output: c0.length, initial: c0 } : { output: c0.length }],
-              [Math.ceil(N / 16), Math.ceil(M / 16), batch],
+              matmulWorkgroups(call),
             );
             const cpuC = c0.slice();
-            matmul(cpuC, a.subarray(aOffset), b, withBias ? bias : null, { batch, M, N, K, transA, transB, accumulate });
+            matmul(cpuC, a.subarray(aOffset), b.subarray(bOffset), withBias ? bias : null, { batch, M, N, K, transA, transB, accumulate });
             // Sums of K products of numbers in [-1, 1]: error grows with K.
             k.close(gpuC, cpuC, 1e-5 * Math.sqrt(K) * 4, 1e-4, 'c');
           },
