@@ -168,7 +168,9 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
       );
     }
 
+    let savedAt = -1;
     const save = async (): Promise<void> => {
+      savedAt = trainer.iteration;
       const s = await backend.getState();
       const pos = { iter: trainer.iteration, pointer: trainer.loader.pointer, rng: rng.state() };
       await saveCheckpoint(savePath!, toCheckpoint(session, corpus.vocab, seed, s, pos, resolve(dataPath)));
@@ -204,7 +206,8 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     }
     bar?.clear();
     if (interrupted && !json) status(`interrupted at iteration ${trainer.iteration}`);
-    if (savePath !== undefined) await save();
+    // Ctrl-C right after a periodic save has nothing new to write.
+    if (savePath !== undefined && savedAt !== trainer.iteration) await save();
 
     const seconds = (performance.now() - t0) / 1000;
     const charsPerSec = seconds > 0 ? ((trainer.iteration - startIter) * charsPerIter) / seconds : 0;

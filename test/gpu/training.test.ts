@@ -11,7 +11,7 @@ import { Rng } from '../../src/model/rng.ts';
 import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
 import { openDevice } from '../../src/gpu/device.ts';
-import type { Recurrence } from '../../src/gpu/rnn_program.ts';
+import { logitsCall, type Recurrence } from '../../src/gpu/rnn_program.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { expectClose } from './harness.ts';
 
@@ -228,7 +228,7 @@ describe('GPU resume, eval and sampling', () => {
         expect(times).not.toBeNull();
         expect(times!.map((t) => t.kernel)).toEqual([
           'rnn_persistent',
-          plain.kernels.matmul,
+          plain.kernels.matmul(logitsCall(plain.config, 25, 3)),
           'softmax_cross_entropy',
           'rnn_persistent_backward',
           'grad_update',
