@@ -3,6 +3,7 @@ import { BackendUnavailableError, createBackend, type BackendKind } from '../src
 import { BatchLoader } from '../src/data/batches.ts';
 import type { Corpus } from '../src/data/corpus.ts';
 import type { GpuBackend } from '../src/gpu/backend.ts';
+import type { MatmulBenchRow } from './matmul.ts';
 import type { Backend } from '../src/model/backend.ts';
 import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig } from '../src/model/config.ts';
 import { Rng } from '../src/model/rng.ts';
@@ -78,6 +79,8 @@ export interface BenchResult {
   quick: boolean;
   method: { windows: number; windowSeconds: number; cellBudgetSeconds: number; seed: number; corpus: string; corpusChars: number };
   training: BenchRow[];
+  /** GFLOP/s of every matmul variant at the configurations' matmul shapes (bench/matmul.ts), GPU runs only. */
+  matmul?: MatmulBenchRow[];
 }
 
 export const FULL_HIDDEN = [100, 256, 512, 1024];

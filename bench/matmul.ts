@@ -7,8 +7,9 @@ import { MatmulCase } from '../src/gpu/matmul_runner.ts';
 import { ALL_MATMUL_VARIANTS, matmulUnmet, type MatmulCall, type MatmulVariant } from '../src/gpu/matmul_variants.ts';
 import { nodeShaderSource } from '../src/gpu/shaders_node.ts';
 
-// Matmul microbenchmark: GFLOP/s of every variant at the shapes the model uses (seq 25, vocabulary 65;
-// hidden 100/256/512/1024 by batch 1/8/32/128) and a square n = 1024. Each variant is first checked against
+// Matmul microbenchmark: GFLOP/s of every variant at the matmul shapes of the benchmarked model
+// configurations (char-rnn bench passes its own; alone: seq 25, vocabulary 65, hidden 100/256/512/1024 by
+// batch 1/8/32/128) and a square n = 1024 (256 with --quick). Each variant is first checked against
 // the CPU twin on the very inputs it is timed on; a variant that fails is reported and not timed. Variants
 // whose preconditions a shape does not meet (matmul_variants.ts), or that would take over the dispatch
 // budget below, get no row (the printed table says which were skipped).
@@ -37,21 +38,22 @@ export interface MatmulBenchRow {
  */
 const DISPATCH_BUDGET_MS = 20_000;
 const QUICK_DISPATCH_BUDGET_MS = 3_000;
-const SEQ = 25;
-const VOCAB = 65;
 
-export function benchShapes(quick: boolean): { label: string; call: MatmulCall }[] {
-  const hidden = quick ? [100, 512] : [100, 256, 512, 1024];
-  const batch = quick ? [1, 8] : [1, 8, 32, 128];
-  const shapes: { label: string; call: MatmulCall }[] = [];
+export interface MatmulShape {
+  label: string;
+  call: MatmulCall;
+}
+
+/** The window's matmuls (rnnMatmulCalls) of every hidden size by batch, then a square n x n x n. */
+export function benchShapes(hidden: number[], batch: number[], seq: number, vocabSize: number, n: number): MatmulShape[] {
+  const shapes: MatmulShape[] = [];
   for (const H of hidden) {
     for (const B of batch) {
-      for (const { label, call } of rnnMatmulCalls({ hiddenSize: H, vocabSize: VOCAB }, SEQ, B)) {
+      for (const { label, call } of rnnMatmulCalls({ hiddenSize: H, vocabSize }, seq, B)) {
         shapes.push({ label: `${label} H=${H} B=${B}`, call });
       }
     }
   }
-  const n = quick ? 256 : 1024;
   shapes.push({
     label: `square n=${n}`,
     call: { batch: 1, M: n, N: n, K: n, transA: false, transB: false, aOffset: 0, bOffset: 0 },
@@ -59,17 +61,23 @@ export function benchShapes(quick: boolean): { label: string; call: MatmulCall }
   return shapes;
 }
 
-export async function benchMatmul(opts: { quick: boolean; ctx?: GpuContext; log?: (line: string) => void }): Promise<MatmulBenchRow[]> {
-  const ctx = opts.ctx ?? (await openDevice(await acquireNodeAdapter(parseAdapterChoice(undefined))));
+export async function benchMatmul(opts: {
+  shapes: MatmulShape[];
+  quick: boolean;
+  ctx: GpuContext;
+  log?: (line: string) => void;
+}): Promise<MatmulBenchRow[]> {
+  const ctx = opts.ctx;
   const lib = new KernelLibrary(ctx.device, nodeShaderSource);
   await lib.checkCompilation([...ALL_MATMUL_VARIANTS]);
   const rows: MatmulBenchRow[] = [];
-  // Shapes grow along the list, so a variant's best speed so far predicts its time on the next one.
   const bestGflops = new Map<MatmulVariant, number>();
   const budgetMs = opts.quick ? QUICK_DISPATCH_BUDGET_MS : DISPATCH_BUDGET_MS;
-  for (const { label, call } of benchShapes(opts.quick)) {
+  // Cheapest first, so that a variant's best speed so far predicts its time on the next shape.
+  const shapes = [...opts.shapes].sort((a, b) => flopsOf(a.call) - flopsOf(b.call));
+  for (const { label, call } of shapes) {
     const c = new MatmulCase(ctx, lib, call, 1234);
-    const flops = 2 * call.batch * call.M * call.N * call.K;
+    const flops = flopsOf(call);
     try {
       for (const variant of ALL_MATMUL_VARIANTS) {
         if (matmulUnmet(variant, call)) continue;
@@ -106,6 +114,10 @@ export async function benchMatmul(opts: { quick: boolean; ctx?: GpuContext; log?
   return rows;
 }
 
+function flopsOf(call: MatmulCall): number {
+  return 2 * call.batch * call.M * call.N * call.K;
+}
+
 export const MATMUL_TABLE_HEADER = `${'shape'.padEnd(20)} ${'variant'.padEnd(20)} ${'M'.padStart(5)} ${'N'.padStart(5)} ${'K'.padStart(5)} op  ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'max err'.padStart(8)}`;
 
 export function formatRow(r: MatmulBenchRow): string {
@@ -122,7 +134,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`adapter: ${ctx.adapterName}; timing: ${ctx.hasTimestampQuery ? 'timestamp-query' : 'wall clock'}`);
   console.log(MATMUL_TABLE_HEADER);
   const t0 = performance.now();
-  const rows = await benchMatmul({ quick, ctx, log: (line) => console.log(line) });
+  const shapes = quick ? benchShapes([100, 512], [1, 8], 25, 65, 256) : benchShapes([100, 256, 512, 1024], [1, 8, 32, 128], 25, 65, 1024);
+  const rows = await benchMatmul({ shapes, quick, ctx, log: (line) => console.log(line) });
   const failed = rows.filter((r) => !r.ok);
   console.log(`${rows.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${failed.length} failed their check`);
   process.exit(failed.length > 0 ? 1 : 0);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchResult, BenchRow } from './harness.ts';
+import type { MatmulBenchRow } from './matmul.ts';
 
 // The bench's outputs: a plain-text table for the terminal, and next to each other in bench/results/ the
 // JSON (everything measured), a Markdown page (one table per section, so another benchmark adds its own
@@ -51,10 +52,33 @@ export function kernelTable(result: BenchResult): Table | null {
   };
 }
 
+/** Matmul GFLOP/s per variant and shape; a variant that failed its check against the CPU twin says so. */
+export function matmulTable(rows: MatmulBenchRow[]): Table {
+  return {
+    title: 'Matmul kernels: GFLOP/s at the model shapes (checked against src/cpu/matmul.ts before timing)',
+    header: ['shape', 'variant', 'M', 'N', 'K', 'op', 'ms', 'GFLOP/s', 'max error'],
+    align: ['l', 'l', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
+    rows: rows.map((r) => [
+      r.shape,
+      r.variant,
+      String(r.M),
+      String(r.N),
+      String(r.K),
+      `${r.transA ? 'T' : 'N'}${r.transB ? 'T' : 'N'}`,
+      r.ok ? r.ms!.toFixed(3) : 'FAILED',
+      r.ok ? r.gflops!.toFixed(3) : '',
+      r.maxError.toExponential(1),
+    ]),
+  };
+}
+
 /** The Markdown's and the terminal's sections, in order. */
 export function benchTables(result: BenchResult): Table[] {
+  const tables = [trainingTable(result)];
   const kernels = kernelTable(result);
-  return kernels ? [trainingTable(result), kernels] : [trainingTable(result)];
+  if (kernels) tables.push(kernels);
+  if (result.matmul?.length) tables.push(matmulTable(result.matmul));
+  return tables;
 }
 
 export function renderText(tables: Table[]): string {

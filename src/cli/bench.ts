@@ -21,7 +21,10 @@ export const BENCH_HELP = `Usage: char-rnn bench [options]
 Trains min-char-rnn on the GPU and on the CPU with the same configurations, one backend after the
 other in one process, and reports chars/s (the median of timed windows after a warm-up step, each
 window ending with a loss readback), ms per step, GPU dispatches and submits per step, GPU memory,
-the adapter and the CPU. Prints a table and writes bench/results/<adapter>-<date>.json, .md and .svg.
+the adapter and the CPU, and, where the adapter has timestamp-query, GPU time per kernel. Then, on
+the GPU, every matmul variant's GFLOP/s at the configurations' matmul shapes and at a square n = 1024
+(256 with --quick), each checked against the CPU twin before it is timed. Prints the tables and writes
+bench/results/<adapter>-<date>.json, .md and .svg.
 A cell is skipped, and marked so, when its warm-up step, or the step after it times the number of
 windows, exceeds the budget a cell, or when two steps scaled from the previous cell would.
 
@@ -107,6 +110,19 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
     quick,
     log: (line) => io.err(line + '\n'),
   });
+  if (result.adapter !== null) {
+    // Loaded here, so that commands other than bench never load dawn.node.
+    const { benchMatmul, benchShapes } = await import('../../bench/matmul.ts');
+    const { acquireNodeAdapter, parseAdapterChoice } = await import('../gpu/adapter_node.ts');
+    const { openDevice } = await import('../gpu/device.ts');
+    const ctx = await openDevice(await acquireNodeAdapter(parseAdapterChoice(adapter)));
+    try {
+      const shapes = benchShapes(hidden, batch, seq, corpus.vocab.size, quick ? 256 : 1024);
+      result.matmul = await benchMatmul({ shapes, quick, ctx, log: (line) => io.err(line + '\n') });
+    } finally {
+      ctx.device.destroy();
+    }
+  }
   // Asked for the GPU alone and there is none: nothing was measured, so it is an error, not a result.
   const noGpu = result.training.find((r) => r.backend === 'gpu' && r.status === 'unavailable');
   if (which === 'gpu' && noGpu) throw new BackendUnavailableError(noGpu.note ?? 'no GPU adapter');

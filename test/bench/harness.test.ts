@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grid, median, runBench, type BenchResult } from '../../bench/harness.ts';
-import { adapterSlug, kernelTable, renderSvg, trainingTable, writeResults } from '../../bench/report.ts';
+import { adapterSlug, kernelTable, matmulTable, renderSvg, trainingTable, writeResults } from '../../bench/report.ts';
 import { corpusFromText } from '../../src/data/corpus.ts';
+import { MATMUL_VARIANTS } from '../../src/gpu/matmul_variants.ts';
 import { runCli } from '../helpers/cli.ts';
 
 // The harness on a tiny configuration set: the files are written and well formed. Speed is not checked
@@ -154,6 +155,40 @@ describe('char-rnn bench', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/hidden +batch +seq +backend +chars\/s/);
     expect(r.stdout).toMatch(/Budget: 40 s a cell/);
+  });
+
+  test('on the GPU, adds per-kernel times and the matmul variants checked and timed at the model shapes', async () => {
+    const out = join(dir, 'cli-gpu');
+    const r = await runCli([
+      'bench',
+      '--backend',
+      'gpu',
+      '--quick',
+      '--hidden',
+      '8',
+      '--batch',
+      '2',
+      '--seq',
+      '5',
+      '--window-seconds',
+      '0.02',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = readdirSync(out).find((f) => f.endsWith('.json'))!;
+    const result = JSON.parse(readFileSync(join(out, json), 'utf8')) as BenchResult;
+    const rows = result.matmul!;
+    // Every variant on the square and on the logits shape (R = 10, V = the corpus's, K = 8), all passing.
+    for (const variant of MATMUL_VARIANTS) {
+      expect(rows.filter((x) => x.variant === variant).map((x) => x.shape)).toEqual(
+        expect.arrayContaining(['logits H=8 B=2', 'square n=256']),
+      );
+    }
+    expect(rows.every((x) => x.ok && x.gflops! > 0)).toBe(true);
+    const md = readFileSync(join(out, json.replace(/\.json$/, '.md')), 'utf8');
+    expect(checkMarkdownTable(md, 'Matmul kernels', matmulTable(rows).header.length)).toBe(rows.length);
+    expect(r.stdout).toMatch(/GPU time per kernel/);
   });
 
   test.each([
