@@ -5,14 +5,16 @@ import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
-import { bind, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { KernelLibrary, type ShaderSource } from './kernels.ts';
 import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { chooseRecurrence, logitsCall, RnnProgram, type KernelChoice, type Recurrence } from './rnn_program.ts';
+import { Evaluator } from './evaluator.ts';
+import { Profiler } from './profiler.ts';
+import { Sampler } from './sampler.ts';
 
-// The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
-// (three flat buffers in the model's layout), the activations of one window, and the carried hidden
-// state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
+// The WebGPU backend. It owns the device's buffers for one model: parameters and AdaGrad memory (two flat
+// buffers in the model's layout), the activations of one window, and the carried hidden state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
 
 const SHADERS = [
   'rnn_persistent',
@@ -27,8 +29,6 @@ const SHADERS = [
   'sample',
 ];
 const processKernelCache = memoryCache();
-const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
-const EVAL_WINDOWS_PER_SUBMIT = 256;
 
 export interface GpuBackendOptions {
   /** Overrides the per-adapter choice of chooseRecurrence (tests run both paths). */
@@ -283,173 +283,5 @@ export class GpuBackend implements Backend {
 
   private async checkErrors(): Promise<void> {
     if (this.uncaptured) throw new Error(`WebGPU error: ${this.uncaptured}`);
-  }
-}
-
-/** sample.wgsl's buffers and pipeline, made on the first sample and grown for longer requests. */
-class Sampler {
-  readonly scratch: GPUBuffer; // [h, hNext, logits]
-  private readonly request: GPUBuffer;
-  private readonly pipeline: GPUComputePipeline;
-  private ids: GPUBuffer | null = null;
-  private readback: GPUBuffer | null = null;
-  private capacity = 0;
-  private bindGroup: GPUBindGroup | null = null;
-
-  constructor(
-    private readonly lib: KernelLibrary,
-    private readonly pool: BufferPool,
-    config: ModelConfig,
-    layout: ParamLayout,
-    private readonly params: GPUBuffer,
-  ) {
-    const { hiddenSize: H, vocabSize: V } = config;
-    const off = (name: string) => layout.byName[name].offset;
-    this.pipeline = lib.pipeline('sample', {
-      H,
-      V,
-      OFF_WXH: off('Wxh'),
-      OFF_WHH: off('Whh'),
-      OFF_BH: off('bh'),
-      OFF_WHY: off('Why'),
-      OFF_BY: off('by'),
-    });
-    this.scratch = pool.storage('sample scratch', (2 * H + V) * 4);
-    this.request = pool.uniform('sample request', 32);
-  }
-
-  encode(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[]): GPUBuffer {
-    const P = req.primeIds.length;
-    const needed = P + req.length;
-    if (needed > this.capacity) {
-      this.capacity = Math.max(needed, 256);
-      this.ids = this.pool.storage('sample ids', this.capacity * 4);
-      this.readback = this.pool.readback('sample readback', this.capacity * 4);
-      this.bindGroup = bind(this.lib.device, this.pipeline, [this.request, this.params, this.scratch, this.ids]);
-    }
-    const queue = this.lib.device.queue;
-    const request = new ArrayBuffer(32);
-    new Uint32Array(request, 0, 3).set([P, req.length, req.argmax ? 1 : 0]);
-    new Float32Array(request, 12, 1)[0] = 1 / req.temperature;
-    new Uint32Array(request, 16, 4).set(rngState);
-    upload(queue, this.request, request);
-    upload(queue, this.ids!, req.primeIds);
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup!);
-    pass.dispatchWorkgroups(SAMPLE_WG_LIMIT);
-    pass.end();
-    encoder.copyBufferToBuffer(this.ids!, P * 4, this.readback!, 0, Math.max(4, req.length * 4));
-    return this.readback!;
-  }
-}
-
-/**
- * Forward-only passes over a whole text with batch 1, carrying the hidden state from window to window.
- * The text is uploaded once; each window copies its slice into the program's inputs and its loss into a
- * per-window slot, so a whole chunk of windows is one submit and the losses are read back once.
- */
-class Evaluator {
-  private readonly carry: GPUBuffer;
-
-  constructor(
-    private readonly program: RnnProgram,
-    private readonly lib: KernelLibrary,
-    private readonly pool: BufferPool,
-  ) {
-    this.carry = pool.storage('eval carry', program.config.hiddenSize * 4);
-  }
-
-  async run(
-    ids: Uint32Array,
-    submit: (e: GPUCommandEncoder) => void,
-    read: (b: GPUBuffer, bytes: number) => Promise<Float32Array>,
-  ): Promise<Float32Array> {
-    const T = this.program.T;
-    const windows = Math.ceil(Math.max(0, ids.length - 1) / T);
-    if (windows === 0) return new Float32Array(0);
-    const inputs = new Uint32Array(windows * T);
-    const targets = new Uint32Array(windows * T).fill(0xffffffff); // past the end: ignored
-    inputs.set(ids.subarray(0, ids.length - 1));
-    targets.set(ids.subarray(1));
-    const device = this.lib.device;
-    const allInputs = this.pool.storage('eval inputs', inputs.byteLength);
-    const allTargets = this.pool.storage('eval targets', targets.byteLength);
-    const losses = this.pool.storage('eval window losses', windows * 4);
-    const readback = this.pool.readback('eval readback', windows * 4);
-    upload(device.queue, allInputs, inputs);
-    upload(device.queue, allTargets, targets);
-    const p = this.program;
-    let encoder = device.createCommandEncoder();
-    encoder.clearBuffer(p.hs, 0, p.config.hiddenSize * 4);
-    for (let w = 0; w < windows; w++) {
-      encoder.copyBufferToBuffer(allInputs, w * T * 4, p.inputs, 0, T * 4);
-      encoder.copyBufferToBuffer(allTargets, w * T * 4, p.targets, 0, T * 4);
-      const pass = encoder.beginComputePass();
-      RnnProgram.encode(pass, p.forward);
-      RnnProgram.encode(pass, p.lossReduce);
-      pass.end();
-      p.encodeCarry(encoder, this.carry);
-      encoder.copyBufferToBuffer(p.lossState, 0, losses, w * 4, 4);
-      if ((w + 1) % EVAL_WINDOWS_PER_SUBMIT === 0 || w === windows - 1) {
-        if (w === windows - 1) encoder.copyBufferToBuffer(losses, 0, readback, 0, windows * 4);
-        submit(encoder);
-        encoder = device.createCommandEncoder();
-      }
-    }
-    const result = await read(readback, windows * 4);
-    for (const b of [allInputs, allTargets, losses, readback]) b.destroy();
-    return result;
-  }
-}
-
-/** A timestamp query set with a begin and an end slot per dispatch, and the buffers to read it back. */
-class Profiler {
-  private readonly querySet: GPUQuerySet;
-  private readonly resolved: GPUBuffer;
-  private readonly readback: GPUBuffer;
-
-  constructor(
-    device: GPUDevice,
-    private readonly dispatches: number,
-  ) {
-    // Outside the BufferPool: only profiling makes these, and the pool has no query-resolve buffers.
-    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * dispatches });
-    const bytes = 2 * dispatches * 8;
-    this.resolved = device.createBuffer({
-      label: 'timestamps',
-      size: bytes,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    this.readback = device.createBuffer({
-      label: 'timestamp readback',
-      size: bytes,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-  }
-
-  writes(n: number): GPUComputePassTimestampWrites {
-    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * n, endOfPassWriteIndex: 2 * n + 1 };
-  }
-
-  encodeResolve(encoder: GPUCommandEncoder): void {
-    encoder.resolveQuerySet(this.querySet, 0, 2 * this.dispatches, this.resolved, 0);
-    encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, 2 * this.dispatches * 8);
-  }
-
-  /** Milliseconds per dispatch, in encoding order. */
-  async read(): Promise<number[]> {
-    await this.readback.mapAsync(GPUMapMode.READ);
-    const ns = new BigInt64Array(this.readback.getMappedRange().slice(0));
-    this.readback.unmap();
-    const ms: number[] = [];
-    for (let n = 0; n < this.dispatches; n++) ms.push(Number(ns[2 * n + 1] - ns[2 * n]) / 1e6);
-    return ms;
-  }
-
-  destroy(): void {
-    this.querySet.destroy();
-    this.resolved.destroy();
-    this.readback.destroy();
   }
 }
