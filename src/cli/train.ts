@@ -7,7 +7,7 @@ import { Vocabulary } from '../data/vocabulary.ts';
 import type { TrainingState } from '../model/backend.ts';
 import { CheckpointError, type Checkpoint } from '../model/checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint_file.ts';
-import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig } from '../model/config.ts';
+import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig, modelConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
 import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
@@ -113,7 +113,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
   if (ck) checkResumeFlags(o, flags, ck);
   const dataPath = str(o, 'data') ?? ck?.data ?? DEFAULT_CORPUS;
   const corpus = await readCorpus(dataPath, ck ? new Vocabulary(ck.vocab) : undefined);
-  const model: ModelConfig = ck?.model ?? { cell: 'rnn', vocabSize: corpus.vocab.size, hiddenSize: flags.hidden, layers: 1 };
+  const model: ModelConfig = ck?.model ?? modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: flags.hidden });
   const train: TrainConfig = ck?.train ?? { seqLength: flags.seq, batchSize: flags.batch, learningRate: flags.lr, clip: MIN_CHAR_RNN.clip };
   checkCorpusLength(corpus, dataPath, train.seqLength, train.batchSize);
   const seed = ck?.seed ?? flags.seed;

@@ -1,5 +1,5 @@
 import { Vocabulary } from '../data/vocabulary.ts';
-import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig } from './config.ts';
+import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig, modelConfig } from './config.ts';
 import { view } from './layout.ts';
 import type { RngState } from './rng.ts';
 import { rnnLayout, rnnTensors } from './rnn_cell.ts';
@@ -194,7 +194,7 @@ function parseConfig(raw: string | undefined, fail: Fail): { model: ModelConfig;
   if (cfg.cell !== 'rnn') fail(`__metadata__.config.cell is ${JSON.stringify(cfg.cell)}; only "rnn" is supported`);
   const layers = positiveInt('layers');
   if (layers !== 1) fail(`__metadata__.config.layers is ${layers}; only 1 layer is supported`);
-  const model: ModelConfig = { cell: 'rnn', vocabSize: positiveInt('vocab_size'), hiddenSize: positiveInt('hidden'), layers };
+  const model = modelConfig({ vocabSize: positiveInt('vocab_size'), hiddenSize: positiveInt('hidden'), layers });
   // The training fields may be missing from a weights-only checkpoint: min-char-rnn's values stand in.
   const train: TrainConfig = {
     seqLength: positiveInt('seq', MIN_CHAR_RNN.seqLength),

@@ -4,7 +4,7 @@ import { Vocabulary } from '../data/vocabulary.ts';
 import { GpuBackend } from '../gpu/backend.ts';
 import type { Backend, TrainingState } from '../model/backend.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../model/checkpoint.ts';
-import { MIN_CHAR_RNN } from '../model/config.ts';
+import { MIN_CHAR_RNN, modelConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, inferenceState, makeSession, toCheckpoint, type LoopPosition, type Session } from '../model/session.ts';
 import { Trainer, type SampleEvent } from '../train.ts';
@@ -157,10 +157,12 @@ async function start(corpusMsg: CorpusMessage, settings: TrainSettings): Promise
   setState('starting');
   replaceModel(null);
   const corpus = buildCorpus(corpusMsg);
-  const session = makeSession(
-    { cell: 'rnn', vocabSize: corpus.vocab.size, hiddenSize: settings.hidden, layers: 1 },
-    { seqLength: settings.seq, batchSize: settings.batch, learningRate: settings.lr, clip: MIN_CHAR_RNN.clip },
-  );
+  const session = makeSession(modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: settings.hidden }), {
+    seqLength: settings.seq,
+    batchSize: settings.batch,
+    learningRate: settings.lr,
+    clip: MIN_CHAR_RNN.clip,
+  });
   const rng = new Rng(settings.seed);
   const state = freshState(session, rng);
   const { backend, device } = await makeBackend(settings.backend, session);
@@ -416,10 +418,12 @@ function resume(iters: number, sampleEvery: number, sampleLen: number): void {
 /** The same short run on both backends, from the same fresh weights: chars/s side by side. */
 async function benchmark(corpusMsg: CorpusMessage, settings: TrainSettings, iters: number): Promise<void> {
   const corpus = buildCorpus(corpusMsg);
-  const session = makeSession(
-    { cell: 'rnn', vocabSize: corpus.vocab.size, hiddenSize: settings.hidden, layers: 1 },
-    { seqLength: settings.seq, batchSize: settings.batch, learningRate: settings.lr, clip: MIN_CHAR_RNN.clip },
-  );
+  const session = makeSession(modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: settings.hidden }), {
+    seqLength: settings.seq,
+    batchSize: settings.batch,
+    learningRate: settings.lr,
+    clip: MIN_CHAR_RNN.clip,
+  });
   const results: BenchmarkResult[] = [];
   for (const kind of ['gpu', 'cpu'] as const) {
     let backend: Backend | null = null;

@@ -9,6 +9,7 @@ import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { reportError } from '../../src/cli/errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { editHeader } from '../helpers/safetensors_edit.ts';
+import { modelConfig } from '../../src/model/config.ts';
 
 // Every bad input: exactly one line `char-rnn: <message>` on stderr, nothing on stdout, exit code 2.
 
@@ -17,7 +18,7 @@ const p = (name: string) => join(dir, name);
 
 // A small valid checkpoint over the vocabulary of 'abc\n', hidden 4, from which the broken ones are made.
 function goodCheckpoint(): Checkpoint {
-  const model = { cell: 'rnn' as const, vocabSize: 4, hiddenSize: 4, layers: 1 };
+  const model = modelConfig({ vocabSize: 4, hiddenSize: 4 });
   const layout = rnnLayout(model);
   const rng = new Rng(1);
   const params = new Float32Array(layout.totalFloats);

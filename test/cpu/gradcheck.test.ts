@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { RnnWindow } from '../../src/cpu/rnn_window.ts';
 import { Vocabulary } from '../../src/data/vocabulary.ts';
-import type { ModelConfig } from '../../src/model/config.ts';
+import { modelConfig } from '../../src/model/config.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
@@ -23,7 +23,7 @@ for (const B of [1, 3]) {
   test(`gradients match finite differences, B = ${B}`, () => {
     // A vocabulary with multi-byte characters: V = 5.
     const vocab = Vocabulary.fromText('ab한😀c');
-    const config: ModelConfig = { cell: 'rnn', vocabSize: vocab.size, hiddenSize: H, layers: 1 };
+    const config = modelConfig({ vocabSize: vocab.size, hiddenSize: H });
     const layout = rnnLayout(config);
     const rng = new Rng(1000 + B);
     // Scale 0.5, biases included, so that no gradient is tiny; a nonzero carried state exercises hs[0].

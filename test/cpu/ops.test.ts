@@ -14,6 +14,7 @@ import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
+import { modelConfig } from '../../src/model/config.ts';
 
 // Every case is small enough to check by hand; the expected values are worked out in the comments.
 
@@ -206,7 +207,7 @@ describe('sampling', () => {
 });
 
 test('CPU backend evaluate equals one forward over the whole text', async () => {
-  const config = { cell: 'rnn' as const, vocabSize: 4, hiddenSize: 6, layers: 1 };
+  const config = modelConfig({ vocabSize: 4, hiddenSize: 6 });
   const layout = rnnLayout(config);
   const train = { seqLength: 3, batchSize: 1, learningRate: 0.1, clip: 5 };
   const rng = new Rng(3);

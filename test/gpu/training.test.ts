@@ -4,7 +4,7 @@ import { createBackend } from '../../src/create_backend.ts';
 import { corpusFromBytes } from '../../src/data/corpus.ts';
 import { BatchLoader } from '../../src/data/batches.ts';
 import type { Backend, TrainingState } from '../../src/model/backend.ts';
-import type { ModelConfig, TrainConfig } from '../../src/model/config.ts';
+import { type TrainConfig, modelConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/init.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { Rng } from '../../src/model/rng.ts';
@@ -26,7 +26,7 @@ const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.
 const V = corpus.vocab.size;
 
 function setup(H: number, B: number, seed: number) {
-  const config: ModelConfig = { cell: 'rnn', vocabSize: V, hiddenSize: H, layers: 1 };
+  const config = modelConfig({ vocabSize: V, hiddenSize: H });
   const train: TrainConfig = { seqLength: 25, batchSize: B, learningRate: 0.1, clip: 5 };
   const layout = rnnLayout(config);
   const params = new Float32Array(layout.totalFloats);

@@ -9,6 +9,7 @@ import { Rng } from '../../src/model/rng.ts';
 import { rnnLayout } from '../../src/model/rnn_cell.ts';
 import { encodeSafetensors } from '../../src/model/safetensors.ts';
 import { buildFile, editHeader, readHeader } from '../helpers/safetensors_edit.ts';
+import { modelConfig } from '../../src/model/config.ts';
 
 const H = 4;
 const VOCAB = ['\n', 'a', 'b', '한', '😀'];
@@ -16,7 +17,7 @@ const V = VOCAB.length;
 const B = 2;
 
 function makeCheckpoint(): Checkpoint {
-  const model = { cell: 'rnn' as const, vocabSize: V, hiddenSize: H, layers: 1 };
+  const model = modelConfig({ vocabSize: V, hiddenSize: H });
   const layout = rnnLayout(model);
   const rng = new Rng(5);
   const params = new Float32Array(layout.totalFloats);
