@@ -12,6 +12,8 @@ export interface TrainerOptions {
   sampleEvery: number; // 0: never
   sampleLength: number;
   logEvery: number;
+  /** The model has dropout: each step draws its masks' seed from the loop's generator (checkpointed with it). */
+  dropout?: boolean;
 }
 
 export interface LogEvent extends LossReading {
@@ -61,7 +63,7 @@ export class Trainer {
       out.sample = { iter: n, text: this.corpus.vocab.decode(ids) };
     }
     const logNow = logEvery > 0 && n % logEvery === 0;
-    this.backend.step(w, logNow);
+    this.backend.step(w, logNow, this.options.dropout ? this.rng.nextU32() : 0);
     this.iteration = n + 1;
     if (logNow) out.log = await this.log(n);
     return out;

@@ -72,6 +72,17 @@ export function positiveNumberOption(o: ParsedOptions, name: string, fallback: n
   return v;
 }
 
+/** A decimal number in [0, 1). */
+export function fractionOption(o: ParsedOptions, name: string, fallback: number): number {
+  const raw = str(o, name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!/^[+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(raw.trim()) || !(v >= 0 && v < 1)) {
+    throw new UsageError(`--${name} must be a number with 0 <= ${name} < 1, got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
 export function choiceOption<T extends string>(o: ParsedOptions, name: string, fallback: T, choices: readonly T[]): T {
   const raw = str(o, name);
   if (raw === undefined) return fallback;

@@ -7,11 +7,11 @@ import { Vocabulary } from '../data/vocabulary.ts';
 import type { TrainingState } from '../model/backend.ts';
 import { CheckpointError, type Checkpoint } from '../model/checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint_file.ts';
-import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig, modelConfig } from '../model/config.ts';
+import { CELL_TYPES, MAX_LAYERS, MIN_CHAR_RNN, type CellType, type ModelConfig, type TrainConfig, modelConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
 import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
-import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
+import { choiceOption, fractionOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
 import {
   adapterOption,
   BACKENDS,
@@ -42,6 +42,11 @@ stdout is a terminal.
 Options:
   --data FILE          UTF-8 text to train on (default: the bundled data/tinyshakespeare.txt;
                        with --resume, the checkpoint's corpus)
+  --cell rnn|lstm|gru  the recurrent cell (default rnn: min-char-rnn's tanh RNN, randn * 0.01 init;
+                       lstm and gru are PyTorch's, with its U(-1/sqrt(H), 1/sqrt(H)) init)
+  --layers N           stacked layers, 1 to ${MAX_LAYERS} (default 1)
+  --dropout P          dropout on each layer's output but the last, 0 <= P < 1, training only (default 0)
+  --embed E            a learned embedding of size E for the input (default 0: one-hot)
   --hidden N           hidden size (default 100)
   --seq N              characters per window, unrolled for backpropagation (default 25)
   --batch N            parallel streams of the corpus (default 1)
@@ -70,6 +75,10 @@ Ctrl-C finishes the current step, saves (with --save) and exits with code 130.
 
 const OPTIONS = {
   data: { type: 'string' },
+  cell: { type: 'string' },
+  layers: { type: 'string' },
+  dropout: { type: 'string' },
+  embed: { type: 'string' },
   hidden: { type: 'string' },
   seq: { type: 'string' },
   batch: { type: 'string' },
@@ -113,14 +122,23 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
   if (ck) checkResumeFlags(o, flags, ck);
   const dataPath = str(o, 'data') ?? ck?.data ?? DEFAULT_CORPUS;
   const corpus = await readCorpus(dataPath, ck ? new Vocabulary(ck.vocab) : undefined);
-  const model: ModelConfig = ck?.model ?? modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: flags.hidden });
+  const model: ModelConfig =
+    ck?.model ??
+    modelConfig({
+      cell: flags.cell,
+      vocabSize: corpus.vocab.size,
+      hiddenSize: flags.hidden,
+      layers: flags.layers,
+      embedSize: flags.embed,
+      dropout: flags.dropout,
+    });
   const train: TrainConfig = ck?.train ?? { seqLength: flags.seq, batchSize: flags.batch, learningRate: flags.lr, clip: MIN_CHAR_RNN.clip };
   checkCorpusLength(corpus, dataPath, train.seqLength, train.batchSize);
   const seed = ck?.seed ?? flags.seed;
   const session = makeSession(model, train);
   const rng = ck ? Rng.fromState(ck.training!.rng) : new Rng(seed);
   const state: TrainingState = ck
-    ? { params: ck.params, mem: ck.training!.mem, hidden: ck.training!.hidden, smoothLoss: ck.training!.smoothLoss }
+    ? { params: ck.params, mem: ck.training!.mem, hidden: ck.training!.hidden, cell: ck.training!.cell, smoothLoss: ck.training!.smoothLoss }
     : freshState(session, rng);
 
   const backend = await createBackend(backendKind, model, train, session.layout, { adapter });
@@ -132,7 +150,12 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     backend.setState(state);
-    const trainer = new Trainer(backend, corpus, train, rng, { sampleEvery, sampleLength, logEvery: LOG_EVERY });
+    const trainer = new Trainer(backend, corpus, train, rng, {
+      sampleEvery,
+      sampleLength,
+      logEvery: LOG_EVERY,
+      dropout: model.dropout > 0 && model.layers > 1,
+    });
     if (ck) trainer.resumeAt(ck.iter, ck.training!.pointer);
     const startIter = trainer.iteration;
     const charsPerIter = train.seqLength * train.batchSize;
@@ -237,6 +260,10 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
 }
 
 interface SizeFlags {
+  cell: CellType;
+  layers: number;
+  dropout: number;
+  embed: number;
   hidden: number;
   seq: number;
   batch: number;
@@ -246,6 +273,10 @@ interface SizeFlags {
 
 function sizeFlags(o: ParsedOptions): SizeFlags {
   return {
+    cell: choiceOption(o, 'cell', MIN_CHAR_RNN.cell, CELL_TYPES),
+    layers: intOption(o, 'layers', MIN_CHAR_RNN.layers, 1, MAX_LAYERS),
+    dropout: fractionOption(o, 'dropout', MIN_CHAR_RNN.dropout),
+    embed: intOption(o, 'embed', MIN_CHAR_RNN.embedSize, 0, MAX_HIDDEN),
     hidden: intOption(o, 'hidden', MIN_CHAR_RNN.hiddenSize, 1, MAX_HIDDEN),
     seq: intOption(o, 'seq', MIN_CHAR_RNN.seqLength, 1, MAX_SEQ),
     batch: intOption(o, 'batch', MIN_CHAR_RNN.batchSize, 1, MAX_BATCH),
@@ -256,7 +287,11 @@ function sizeFlags(o: ParsedOptions): SizeFlags {
 
 /** A resumed run keeps the checkpoint's model and training settings; a flag that says otherwise is an error. */
 function checkResumeFlags(o: ParsedOptions, flags: SizeFlags, ck: Checkpoint): void {
-  const saved: Record<keyof SizeFlags, number> = {
+  const saved: Record<keyof SizeFlags, number | string> = {
+    cell: ck.model.cell,
+    layers: ck.model.layers,
+    dropout: ck.model.dropout,
+    embed: ck.model.embedSize,
     hidden: ck.model.hiddenSize,
     seq: ck.train.seqLength,
     batch: ck.train.batchSize,

@@ -1,11 +1,11 @@
 import type { Window } from '../data/batches.ts';
 import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
-import { view, type ParamLayout } from '../model/layout.ts';
+import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { adagradUpdate } from './adagrad_update.ts';
 import { lossReduce } from './loss_reduce.ts';
-import { RnnWindow } from './rnn_window.ts';
+import { ModelWindow } from './model_window.ts';
 import { sample } from './sample.ts';
 
 /** The reference backend: float32 storage like the GPU, every op a plain loop in src/cpu. */
@@ -15,9 +15,10 @@ export class CpuBackend implements Backend {
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
   private readonly mem: Float32Array;
-  private readonly window: RnnWindow<Float32Array>;
+  private readonly window: ModelWindow<Float32Array>;
   private readonly lossState = new Float64Array(2); // [loss, smoothLoss]
-  private evalWindow: RnnWindow<Float32Array> | null = null;
+  private evalWindow: ModelWindow<Float32Array> | null = null;
+  private sampleWindow: ModelWindow<Float32Array> | null = null;
 
   constructor(
     readonly config: ModelConfig,
@@ -27,17 +28,17 @@ export class CpuBackend implements Backend {
     this.params = new Float32Array(layout.totalFloats);
     this.grads = new Float32Array(layout.totalFloats);
     this.mem = new Float32Array(layout.totalFloats);
-    this.window = new RnnWindow(config, layout, train.seqLength, train.batchSize, Float32Array);
+    this.window = new ModelWindow(config, layout, train.seqLength, train.batchSize, Float32Array);
   }
 
-  step(w: Window): void {
-    if (w.reset) this.window.resetHidden();
+  step(w: Window, _keepLoss = false, dropoutSeed = 0): void {
+    if (w.reset) this.window.resetState();
     const { seqLength: T, batchSize: B } = this.train;
-    this.window.forward(this.params, w.inputs, w.targets);
+    this.window.forward(this.params, w.inputs, w.targets, dropoutSeed);
     lossReduce(this.lossState, this.window.rowLoss, T * B, 1 / B);
     this.window.backward(this.params, this.grads, w.inputs);
     adagradUpdate(this.params, this.grads, this.mem, this.layout.totalFloats, this.train.learningRate, this.train.clip);
-    this.window.carryHidden();
+    this.window.carryState();
   }
 
   async readLoss(): Promise<LossReading> {
@@ -45,35 +46,34 @@ export class CpuBackend implements Backend {
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
-    const H = this.config.hiddenSize;
-    const h = req.from === 'stream0' ? this.window.hs.slice(0, H) : new Float32Array(H);
+    this.sampleWindow ??= new ModelWindow(this.config, this.layout, 1, 1, Float32Array);
+    const w = this.sampleWindow;
+    if (req.from === 'stream0') {
+      const { hidden, cell } = this.window.getState();
+      w.setState(streamZero(hidden, this.config, this.train.batchSize), cell && streamZero(cell, this.config, this.train.batchSize));
+    } else w.resetState();
     const out = new Uint32Array(req.length);
-    sample(out, h, this.weights(), H, this.config.vocabSize, req.primeIds, req.temperature, req.argmax, rng);
+    sample(out, w, this.params, req.primeIds, req.temperature, req.argmax, rng);
     return out;
   }
 
   async getState(): Promise<TrainingState> {
-    const BH = this.train.batchSize * this.config.hiddenSize;
-    return {
-      params: this.params.slice(),
-      mem: this.mem.slice(),
-      hidden: this.window.hs.slice(0, BH),
-      smoothLoss: this.lossState[1],
-    };
+    const { hidden, cell } = this.window.getState();
+    return { params: this.params.slice(), mem: this.mem.slice(), hidden, cell, smoothLoss: this.lossState[1] };
   }
 
   setState(s: TrainingState): void {
     this.params.set(s.params);
     this.mem.set(s.mem);
-    this.window.hs.set(s.hidden);
+    this.window.setState(s.hidden, s.cell);
     this.lossState[1] = s.smoothLoss;
   }
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     const T = this.train.seqLength;
-    this.evalWindow ??= new RnnWindow(this.config, this.layout, T, 1, Float32Array);
+    this.evalWindow ??= new ModelWindow(this.config, this.layout, T, 1, Float32Array);
     const w = this.evalWindow;
-    w.resetHidden();
+    w.resetState();
     const inputs = new Uint32Array(T);
     const targets = new Uint32Array(T);
     let lossSum = 0;
@@ -85,15 +85,18 @@ export class CpuBackend implements Backend {
         targets[t] = t < n ? ids[start + t + 1] : 0xffffffff;
       }
       lossSum += w.forward(this.params, inputs, targets);
-      w.carryHidden();
+      w.carryState();
     }
     return { lossSum, count: Math.max(0, ids.length - 1) };
   }
 
   destroy(): void {}
+}
 
-  private weights() {
-    const p = (name: string) => view(this.params, this.layout.byName[name]);
-    return { Wxh: p('Wxh'), Whh: p('Whh'), bh: p('bh'), Why: p('Why'), by: p('by') };
-  }
+/** Stream 0 of each layer of an (L, B, H) state, as (L, 1, H). */
+function streamZero(state: Float32Array, config: ModelConfig, B: number): Float32Array {
+  const H = config.hiddenSize;
+  const out = new Float32Array(config.layers * H);
+  for (let k = 0; k < config.layers; k++) out.set(state.subarray(k * B * H, k * B * H + H), k * H);
+  return out;
 }

@@ -1,61 +1,46 @@
-import type { Vec } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
+import type { ModelWindow } from './model_window.ts';
 
-export interface RnnWeights {
-  Wxh: Vec; // (H, V)
-  Whh: Vec; // (H, H)
-  bh: Vec; // (H,)
-  Why: Vec; // (V, H)
-  by: Vec; // (V,)
-}
+const IGNORED = new Uint32Array([0xffffffff]);
 
-// out is (n,) ids; h is (H,) and is advanced in place; primeIds is (P >= 1,).
-// The prime is fed through the model; then, n times: logits = Why h + by, p = softmax(logits / temperature),
-// pick argmax(p) or the first id whose cumulative probability exceeds u * sum (one uniform draw per
-// character), and feed that id. shaders/sample.wgsl does the same with the same generator.
+// out is (n,) ids; window is a (T = 1, B = 1) window whose carried state is advanced in place; primeIds is
+// (P >= 1,). The prime is fed through the model one id at a time; then, n times: p = softmax(logits /
+// temperature) of the last step, pick argmax(p) or the first id whose cumulative probability exceeds
+// u * sum (one uniform draw per character), and feed that id. The GPU sampler does the same with the same
+// generator.
 export function sample(
   out: Uint32Array,
-  h: Vec,
-  w: RnnWeights,
-  H: number,
-  V: number,
+  window: ModelWindow<Float32Array>,
+  params: Float32Array,
   primeIds: Uint32Array,
   temperature: number,
   argmax: boolean,
   rng: Rng,
 ): void {
-  const hNext = new Float64Array(H);
-  const logits = new Float64Array(V);
+  const input = new Uint32Array(1);
   const feed = (x: number): void => {
-    for (let i = 0; i < H; i++) {
-      let acc = w.Wxh[i * V + x] + w.bh[i];
-      for (let j = 0; j < H; j++) acc += w.Whh[i * H + j] * h[j];
-      hNext[i] = Math.tanh(acc);
-    }
-    h.set(hNext);
+    input[0] = x;
+    window.forward(params, input, IGNORED);
+    window.carryState();
   };
   for (const x of primeIds) feed(x);
+  const logits = window.logits;
   for (let n = 0; n < out.length; n++) {
     let max = -Infinity;
-    for (let v = 0; v < V; v++) {
-      let acc = w.by[v];
-      for (let i = 0; i < H; i++) acc += w.Why[v * H + i] * h[i];
-      logits[v] = acc;
-      if (acc > max) max = acc;
-    }
+    for (let v = 0; v < logits.length; v++) if (logits[v] > max) max = logits[v];
     out[n] = argmax ? argmaxOf(logits) : drawCategorical(logits, max, temperature, rng.uniform());
     feed(out[n]);
   }
 }
 
-function argmaxOf(logits: Float64Array): number {
+function argmaxOf(logits: ArrayLike<number>): number {
   let best = 0;
   for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
   return best;
 }
 
 /** Inverse-CDF draw from softmax(logits / temperature) with uniform u in [0, 1). */
-export function drawCategorical(logits: Float64Array, max: number, temperature: number, u: number): number {
+export function drawCategorical(logits: ArrayLike<number>, max: number, temperature: number, u: number): number {
   let sum = 0;
   for (let v = 0; v < logits.length; v++) sum += Math.exp((logits[v] - max) / temperature);
   const threshold = u * sum;

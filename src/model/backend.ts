@@ -7,7 +7,8 @@ import type { Rng } from './rng.ts';
 export interface TrainingState {
   params: Float32Array; // flat, in the model's layout
   mem: Float32Array; // AdaGrad memory, same layout
-  hidden: Float32Array; // (B, H) carried hidden state
+  hidden: Float32Array; // (L, B, H) carried hidden state, as PyTorch's h_n
+  cell: Float32Array | null; // (L, B, H) carried LSTM cell state (c_n); null for the other cells
   smoothLoss: number;
 }
 
@@ -32,8 +33,9 @@ export interface Backend {
   /**
    * One training step: forward, loss, backward, clip and update. On the GPU it is queued, not awaited.
    * `keepLoss` says readLoss() will follow, so the GPU copies the loss out within the same submit.
+   * `dropoutSeed` draws this step's dropout masks (ignored when the model has no dropout).
    */
-  step(window: Window, keepLoss?: boolean): void;
+  step(window: Window, keepLoss?: boolean, dropoutSeed?: number): void;
   /** Loss and smoothed loss after the last step (a readback on the GPU: call it only to print). */
   readLoss(): Promise<LossReading>;
   /** Draws `length` ids; the carried training state is left unchanged. Uses one rng.uniform() per id unless argmax. */

@@ -1,28 +1,32 @@
 import { Vocabulary } from '../data/vocabulary.ts';
-import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig, modelConfig } from './config.ts';
+import { CELLS } from './cells.ts';
+import { CELL_TYPES, MAX_LAYERS, MIN_CHAR_RNN, modelConfig, type CellType, type ModelConfig, type TrainConfig } from './config.ts';
 import { view } from './layout.ts';
+import { layerTensorNames, modelLayout, modelTensors } from './model_tensors.ts';
 import type { RngState } from './rng.ts';
-import { rnnLayout, rnnTensors } from './rnn_cell.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type F32Tensor } from './safetensors.ts';
 
-// A checkpoint is a safetensors file that PyTorch can read: the weights under torch.nn.RNN's state_dict
-// names (rnn.weight_ih_l0 [H, V], rnn.weight_hh_l0 [H, H], rnn.bias_ih_l0 [H], rnn.bias_hh_l0 [H],
-// decoder.weight [V, H], decoder.bias [V]). min-char-rnn has one hidden bias: it is written as bias_ih with
-// bias_hh all zeros, and read back as their sum, so that a checkpoint written by PyTorch loads too.
-// Training state, when present, is under `train.`: the AdaGrad memory of each parameter
-// (`train.adagrad.<name>`) and the carried hidden state (`train.hidden` [B, H]); the loop's position
-// (iter, pointer, smooth_loss, rng) is in `__metadata__`, where safetensors wants every value a string.
+// A checkpoint is a safetensors file that PyTorch can read: the weights under the state_dict names of an
+// encoder/rnn/decoder model (src/model/model_tensors.ts). min-char-rnn's tanh RNN has one hidden bias per
+// layer: it is written as bias_ih with bias_hh all zeros, and read back as their sum, so that a checkpoint
+// written by PyTorch's nn.RNN loads too. Training state, when present, is under `train.`: the AdaGrad memory
+// of each parameter (`train.adagrad.<name>`), the carried state as PyTorch's (h_n, c_n): `train.hidden`
+// (L, B, H) and, for the LSTM, `train.cell` (L, B, H); the loop's position (iter, pointer, smooth_loss, rng)
+// is in `__metadata__`, where safetensors wants every value a string. A file with no `format` is taken as
+// written by PyTorch: only `vocab` is required, and cell, layers, hidden and embedding size follow from the
+// tensors' names and shapes.
 
 export const CHECKPOINT_FORMAT = 'webgpu-char-rnn/1';
-const BIAS_HH = 'rnn.bias_hh_l0';
 const ADAGRAD_PREFIX = 'train.adagrad.';
 const HIDDEN = 'train.hidden';
+const CELL_STATE = 'train.cell';
 
 export class CheckpointError extends Error {}
 
 export interface CheckpointTraining {
-  mem: Float32Array; // AdaGrad memory, flat in rnnLayout(model)
-  hidden: Float32Array; // (B, H) carried hidden state
+  mem: Float32Array; // AdaGrad memory, flat in modelLayout(model)
+  hidden: Float32Array; // (L, B, H) carried hidden state
+  cell: Float32Array | null; // (L, B, H) carried LSTM cell state
   pointer: number; // the data loader's position
   smoothLoss: number;
   rng: RngState;
@@ -34,28 +38,34 @@ export interface Checkpoint {
   train: TrainConfig;
   seed: number;
   iter: number;
-  params: Float32Array; // flat in rnnLayout(model)
+  params: Float32Array; // flat in modelLayout(model)
   /** Null for a weights-only checkpoint (one exported from PyTorch, say): it samples and evaluates, but cannot resume. */
   training: CheckpointTraining | null;
   /** The corpus it was trained on (informational). */
   data?: string;
 }
 
+/** bias_hh of each layer of a tanh RNN, which the engine folds into bias_ih: written as zeros. */
+function foldedBiases(model: ModelConfig): Array<[string, number[]]> {
+  if (CELLS[model.cell].hasHiddenBias) return [];
+  return Array.from({ length: model.layers }, (_, k) => [`rnn.bias_hh_l${k}`, [model.hiddenSize]]);
+}
+
 export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
-  const layout = rnnLayout(ck.model);
-  const { hiddenSize: H } = ck.model;
+  const layout = modelLayout(ck.model);
+  const { hiddenSize: H, layers: L } = ck.model;
   const tensors: Array<[string, F32Tensor]> = [];
-  for (const t of rnnTensors(ck.model)) {
-    tensors.push([t.pytorch, { shape: t.shape, data: view(ck.params, layout.byName[t.name]) }]);
-    if (t.name === 'bh') tensors.push([BIAS_HH, { shape: [H], data: new Float32Array(H) }]);
-  }
+  for (const t of layout.tensors) tensors.push([t.name, { shape: t.shape, data: view(ck.params, t) }]);
+  for (const [name, shape] of foldedBiases(ck.model)) tensors.push([name, { shape, data: new Float32Array(shape[0]) }]);
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     vocab: JSON.stringify(ck.vocab),
     config: JSON.stringify({
       cell: ck.model.cell,
       hidden: H,
-      layers: ck.model.layers,
+      layers: L,
+      embed: ck.model.embedSize,
+      dropout: ck.model.dropout,
       vocab_size: ck.model.vocabSize,
       seq: ck.train.seqLength,
       batch: ck.train.batchSize,
@@ -68,10 +78,10 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   if (ck.data !== undefined) metadata.data = ck.data;
   if (ck.training) {
     const tr = ck.training;
-    for (const t of rnnTensors(ck.model)) {
-      tensors.push([ADAGRAD_PREFIX + t.pytorch, { shape: t.shape, data: view(tr.mem, layout.byName[t.name]) }]);
-    }
-    tensors.push([HIDDEN, { shape: [ck.train.batchSize, H], data: tr.hidden }]);
+    for (const t of layout.tensors) tensors.push([ADAGRAD_PREFIX + t.name, { shape: t.shape, data: view(tr.mem, t) }]);
+    const stateShape = [L, ck.train.batchSize, H];
+    tensors.push([HIDDEN, { shape: stateShape, data: tr.hidden }]);
+    if (tr.cell) tensors.push([CELL_STATE, { shape: stateShape, data: tr.cell }]);
     // String(x) of a double reads back to the same double, so the round trip is exact.
     metadata.pointer = String(tr.pointer);
     metadata.smooth_loss = String(tr.smoothLoss);
@@ -94,63 +104,96 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   }
   const { tensors, metadata: meta } = file!;
 
-  if (meta.format === undefined) fail('not a webgpu-char-rnn checkpoint: __metadata__ has no format');
-  if (meta.format !== CHECKPOINT_FORMAT) fail(`unsupported format ${JSON.stringify(meta.format)} (expected ${CHECKPOINT_FORMAT})`);
+  if (meta.format !== undefined && meta.format !== CHECKPOINT_FORMAT) {
+    fail(`unsupported format ${JSON.stringify(meta.format)} (expected ${CHECKPOINT_FORMAT})`);
+  }
+  const ours = meta.format !== undefined;
   const vocab = parseVocab(meta.vocab, fail);
-  const { model, train, seed } = parseConfig(meta.config, fail);
+  const { model, train, seed } = ours
+    ? parseConfig(meta.config, vocab.length, fail)
+    : { model: inferModel(tensors, vocab.length, fail), train: minCharRnnTraining(), seed: 0 };
   if (model.vocabSize !== vocab.length) {
     fail(`the vocabulary has ${vocab.length} characters but config.vocab_size is ${model.vocabSize}`);
   }
-  const iter = parseCount(meta.iter, 'iter', fail);
+  const iter = ours ? parseCount(meta.iter, 'iter', fail) : 0;
 
-  const cell = rnnTensors(model);
-  const { hiddenSize: H, vocabSize: V } = model;
+  const specs = modelTensors(model);
+  const { hiddenSize: H, vocabSize: V, layers: L } = model;
   const hasTraining = [...tensors.keys()].some((k) => k.startsWith('train.'));
+  if (hasTraining && !ours) fail('training state (train.*) in a file without __metadata__.format: cannot resume it');
   const expected = new Map<string, number[]>();
-  for (const t of cell) {
-    expected.set(t.pytorch, t.shape);
-    if (t.name === 'bh') expected.set(BIAS_HH, [H]);
-  }
+  for (const t of specs) expected.set(t.name, t.shape);
+  const folded = foldedBiases(model);
+  for (const [k, shape] of folded) expected.set(k, shape);
   if (hasTraining) {
-    for (const t of cell) expected.set(ADAGRAD_PREFIX + t.pytorch, t.shape);
-    expected.set(HIDDEN, [train.batchSize, H]);
+    for (const t of specs) expected.set(ADAGRAD_PREFIX + t.name, t.shape);
+    expected.set(HIDDEN, [L, train.batchSize, H]);
+    if (CELLS[model.cell].hasCellState) expected.set(CELL_STATE, [L, train.batchSize, H]);
   }
+  // Checkpoints from before stacked layers kept one layer's state as (B, H).
+  const hiddenShape = tensors.get(HIDDEN)?.shape;
+  if (L === 1 && hiddenShape?.length === 2) expected.set(HIDDEN, [train.batchSize, H]);
+  const what = `a ${L}-layer ${model.cell} with hidden size ${H}, ${model.embedSize > 0 ? `embedding ${model.embedSize}` : 'one-hot input'} and a vocabulary of ${V}`;
   for (const k of tensors.keys()) {
-    if (!expected.has(k)) fail(`unexpected tensor ${k} (not part of a ${model.layers}-layer ${model.cell} checkpoint)`);
+    if (!expected.has(k)) fail(`unexpected tensor ${k} (not part of ${what})`);
   }
   for (const [k, shape] of expected) {
     const t = tensors.get(k);
-    if (!t) fail(`missing tensor ${k}`);
-    if (!sameShape(t!.shape, shape)) {
-      fail(
-        `tensor ${k} has shape [${t!.shape.join(', ')}], expected [${shape.join(', ')}] for a vocabulary of ${V} characters and hidden size ${H}`,
-      );
-    }
+    if (!t) fail(`missing tensor ${k} [${shape.join(', ')}] (for ${what})`);
+    if (!sameShape(t!.shape, shape)) fail(`tensor ${k} has shape [${t!.shape.join(', ')}], expected [${shape.join(', ')}] for ${what}`);
   }
 
-  const layout = rnnLayout(model);
+  const layout = modelLayout(model);
   const flat = (prefix: string): Float32Array => {
     const out = new Float32Array(layout.totalFloats);
-    for (const t of cell) out.set(tensors.get(prefix + t.pytorch)!.data, layout.byName[t.name].offset);
+    for (const t of specs) out.set(tensors.get(prefix + t.name)!.data, layout.byName[t.name].offset);
     return out;
   };
   const params = flat('');
-  const bh = view(params, layout.byName.bh);
-  const biasHh = tensors.get(BIAS_HH)!.data;
-  // Adding only where bias_hh is nonzero keeps our own checkpoints bit-exact (-0 + 0 would be +0).
-  for (let i = 0; i < H; i++) if (biasHh[i] !== 0) bh[i] = Math.fround(bh[i] + biasHh[i]);
+  for (let k = 0; k < folded.length; k++) {
+    const bias = view(params, layout.byName[layerTensorNames(model, k).biasIh]);
+    const biasHh = tensors.get(folded[k][0])!.data;
+    // Adding only where bias_hh is nonzero keeps our own checkpoints bit-exact (-0 + 0 would be +0).
+    for (let i = 0; i < H; i++) if (biasHh[i] !== 0) bias[i] = Math.fround(bias[i] + biasHh[i]);
+  }
 
   let training: CheckpointTraining | null = null;
   if (hasTraining) {
     training = {
       mem: flat(ADAGRAD_PREFIX),
       hidden: tensors.get(HIDDEN)!.data,
+      cell: tensors.get(CELL_STATE)?.data ?? null,
       pointer: parseCount(meta.pointer, 'pointer', fail),
       smoothLoss: parseFloatMeta(meta.smooth_loss, 'smooth_loss', fail),
       rng: parseRng(meta.rng, fail),
     };
   }
   return { vocab, model, train, seed, iter, params, training, data: meta.data };
+}
+
+function minCharRnnTraining(): TrainConfig {
+  const { seqLength, batchSize, learningRate, clip } = MIN_CHAR_RNN;
+  return { seqLength, batchSize, learningRate, clip };
+}
+
+/** A PyTorch state_dict's model: the cell from weight_hh_l0's rows per column, layers from the names. */
+function inferModel(tensors: Map<string, F32Tensor>, V: number, fail: Fail): ModelConfig {
+  const hh = tensors.get('rnn.weight_hh_l0');
+  if (!hh) return fail('missing tensor rnn.weight_hh_l0 (neither __metadata__.format nor a PyTorch encoder/rnn/decoder state_dict)');
+  if (hh.shape.length !== 2 || hh.shape[1] === 0 || hh.shape[0] % hh.shape[1] !== 0) {
+    fail(`tensor rnn.weight_hh_l0 has shape [${hh.shape.join(', ')}], expected [G*H, H] with G = 1, 3 or 4`);
+  }
+  const H = hh.shape[1];
+  const gates = hh.shape[0] / H;
+  const cell = (CELL_TYPES as readonly CellType[]).find((c) => CELLS[c].gates === gates);
+  if (!cell) return fail(`tensor rnn.weight_hh_l0 has ${gates} gates per unit: not an RNN (1), GRU (3) or LSTM (4)`);
+  let layers = 0;
+  while (tensors.has(`rnn.weight_hh_l${layers}`)) layers++;
+  if (layers > MAX_LAYERS) fail(`${layers} layers: at most ${MAX_LAYERS} are supported`);
+  const encoder = tensors.get('encoder.weight');
+  const embedSize = encoder?.shape.length === 2 ? encoder.shape[1] : 0;
+  if (encoder && embedSize === 0) fail(`tensor encoder.weight has shape [${encoder.shape.join(', ')}], expected [${V}, E]`);
+  return modelConfig({ cell, vocabSize: V, hiddenSize: H, layers, embedSize });
 }
 
 type Fail = (msg: string) => never;
@@ -176,14 +219,16 @@ function parseVocab(raw: string | undefined, fail: Fail): string[] {
   return chars as string[];
 }
 
-function parseConfig(raw: string | undefined, fail: Fail): { model: ModelConfig; train: TrainConfig; seed: number } {
+function parseConfig(raw: string | undefined, V: number, fail: Fail): { model: ModelConfig; train: TrainConfig; seed: number } {
   const c = parseJson(raw, 'config', fail);
   if (typeof c !== 'object' || c === null || Array.isArray(c)) return fail('__metadata__.config is not a JSON object');
   const cfg = c as Record<string, unknown>;
-  const positiveInt = (key: string, fallback?: number): number => {
+  const int = (key: string, min: number, fallback?: number): number => {
     const v = cfg[key] ?? fallback;
     if (v === undefined) fail(`__metadata__.config has no ${key}`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`__metadata__.config.${key} is not a positive integer`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      fail(`__metadata__.config.${key} is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
+    }
     return v as number;
   };
   const positiveNumber = (key: string, fallback: number): number => {
@@ -191,14 +236,25 @@ function parseConfig(raw: string | undefined, fail: Fail): { model: ModelConfig;
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`__metadata__.config.${key} is not a positive number`);
     return v as number;
   };
-  if (cfg.cell !== 'rnn') fail(`__metadata__.config.cell is ${JSON.stringify(cfg.cell)}; only "rnn" is supported`);
-  const layers = positiveInt('layers');
-  if (layers !== 1) fail(`__metadata__.config.layers is ${layers}; only 1 layer is supported`);
-  const model = modelConfig({ vocabSize: positiveInt('vocab_size'), hiddenSize: positiveInt('hidden'), layers });
+  if (!(CELL_TYPES as readonly unknown[]).includes(cfg.cell)) {
+    fail(`__metadata__.config.cell is ${JSON.stringify(cfg.cell)}; expected one of ${CELL_TYPES.join(', ')}`);
+  }
+  const layers = int('layers', 1);
+  if (layers > MAX_LAYERS) fail(`__metadata__.config.layers is ${layers}; at most ${MAX_LAYERS} are supported`);
+  const dropout = cfg.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) fail('__metadata__.config.dropout is not a number in [0, 1)');
+  const model = modelConfig({
+    cell: cfg.cell as CellType,
+    vocabSize: int('vocab_size', 1, V),
+    hiddenSize: int('hidden', 1),
+    layers,
+    embedSize: int('embed', 0, 0),
+    dropout: dropout as number,
+  });
   // The training fields may be missing from a weights-only checkpoint: min-char-rnn's values stand in.
   const train: TrainConfig = {
-    seqLength: positiveInt('seq', MIN_CHAR_RNN.seqLength),
-    batchSize: positiveInt('batch', MIN_CHAR_RNN.batchSize),
+    seqLength: int('seq', 1, MIN_CHAR_RNN.seqLength),
+    batchSize: int('batch', 1, MIN_CHAR_RNN.batchSize),
     learningRate: positiveNumber('lr', MIN_CHAR_RNN.learningRate),
     clip: positiveNumber('clip', MIN_CHAR_RNN.clip),
   };

@@ -8,7 +8,9 @@ export const TENSOR_ALIGN_FLOATS = 64; // 256 bytes of float32
 export interface TensorSpec {
   name: string;
   shape: number[];
-  init: 'randn' | 'zeros';
+  /** randn: min-char-rnn's N(0, 1) * 0.01; normal: N(0, 1) (torch.nn.Embedding); uniform: U(-bound, bound). */
+  init: 'randn' | 'zeros' | 'normal' | 'uniform';
+  bound?: number;
 }
 
 export interface TensorSlot extends TensorSpec {

@@ -5,7 +5,8 @@ import type { ModelConfig, TrainConfig } from './config.ts';
 import { initParams } from './init.ts';
 import type { ParamLayout } from './layout.ts';
 import type { Rng, RngState } from './rng.ts';
-import { rnnLayout } from './rnn_cell.ts';
+import { modelLayout } from './model_tensors.ts';
+import { CELLS } from './cells.ts';
 
 // What a run is made of, built the same way for a fresh start and for a checkpoint: the model's shape, how it
 // trains, the flat layout, and the state a backend starts from.
@@ -17,7 +18,7 @@ export interface Session {
 }
 
 export function makeSession(model: ModelConfig, train: TrainConfig): Session {
-  return { model, train, layout: rnnLayout(model) };
+  return { model, train, layout: modelLayout(model) };
 }
 
 /** min-char-rnn's starting smooth_loss: the loss of a uniform prediction over a window, -ln(1/V) * seq. */
@@ -32,9 +33,15 @@ export function freshState(s: Session, rng: Rng): TrainingState {
   return {
     params,
     mem: new Float32Array(s.layout.totalFloats),
-    hidden: new Float32Array(s.train.batchSize * s.model.hiddenSize),
+    ...zeroState(s),
     smoothLoss: initialSmoothLoss(s.model.vocabSize, s.train.seqLength),
   };
+}
+
+/** The carried state of every layer and stream, zero: (L, B, H), and the LSTM's cell state beside it. */
+export function zeroState(s: Session): Pick<TrainingState, 'hidden' | 'cell'> {
+  const n = s.model.layers * s.train.batchSize * s.model.hiddenSize;
+  return { hidden: new Float32Array(n), cell: CELLS[s.model.cell].hasCellState ? new Float32Array(n) : null };
 }
 
 /** The checkpoint's weights with no training state behind them (for sampling and evaluation). */
@@ -42,7 +49,7 @@ export function inferenceState(s: Session, ck: Checkpoint): TrainingState {
   return {
     params: ck.params,
     mem: new Float32Array(s.layout.totalFloats),
-    hidden: new Float32Array(s.train.batchSize * s.model.hiddenSize),
+    ...zeroState(s),
     smoothLoss: 0,
   };
 }
@@ -68,7 +75,7 @@ export function toCheckpoint(
     seed,
     iter: pos.iter,
     params: state.params,
-    training: { mem: state.mem, hidden: state.hidden, pointer: pos.pointer, smoothLoss: state.smoothLoss, rng: pos.rng },
+    training: { mem: state.mem, hidden: state.hidden, cell: state.cell, pointer: pos.pointer, smoothLoss: state.smoothLoss, rng: pos.rng },
     data,
   };
 }

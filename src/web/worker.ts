@@ -351,7 +351,7 @@ async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMessage, c
   if (!ck.training) note = 'It holds weights only, no training state: it samples and evaluates, but cannot train further.';
   const rng = ck.training ? Rng.fromState(ck.training.rng) : new Rng(ck.seed);
   const state: TrainingState = ck.training
-    ? { params: ck.params, mem: ck.training.mem, hidden: ck.training.hidden, smoothLoss: ck.training.smoothLoss }
+    ? { params: ck.params, mem: ck.training.mem, hidden: ck.training.hidden, cell: ck.training.cell, smoothLoss: ck.training.smoothLoss }
     : inferenceState(session, ck);
   const { backend, device } = await makeBackend(choice, session);
   backend.setState(state);

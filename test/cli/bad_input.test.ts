@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeCheckpoint, type Checkpoint } from '../../src/model/checkpoint.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
-import { rnnLayout } from '../../src/model/rnn_cell.ts';
+import { modelLayout } from '../../src/model/model_tensors.ts';
 import { reportError } from '../../src/cli/errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { editHeader } from '../helpers/safetensors_edit.ts';
@@ -19,7 +19,7 @@ const p = (name: string) => join(dir, name);
 // A small valid checkpoint over the vocabulary of 'abc\n', hidden 4, from which the broken ones are made.
 function goodCheckpoint(): Checkpoint {
   const model = modelConfig({ vocabSize: 4, hiddenSize: 4 });
-  const layout = rnnLayout(model);
+  const layout = modelLayout(model);
   const rng = new Rng(1);
   const params = new Float32Array(layout.totalFloats);
   for (const t of layout.tensors) view(params, t).forEach((_, i, a) => (a[i] = rng.normal() * 0.1));
@@ -30,7 +30,7 @@ function goodCheckpoint(): Checkpoint {
     seed: 1,
     iter: 10,
     params,
-    training: { mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(4), pointer: 0, smoothLoss: 7, rng: rng.state() },
+    training: { mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(4), cell: null, pointer: 0, smoothLoss: 7, rng: rng.state() },
   };
 }
 

@@ -8,12 +8,12 @@ import { lossReduce } from '../../src/cpu/loss_reduce.ts';
 import { matmul, type MatmulShape } from '../../src/cpu/matmul.ts';
 import { rnnStep } from '../../src/cpu/rnn_step.ts';
 import { rnnStepBackward } from '../../src/cpu/rnn_step_backward.ts';
-import { RnnWindow } from '../../src/cpu/rnn_window.ts';
+import { ModelWindow } from '../../src/cpu/model_window.ts';
 import { drawCategorical, sample } from '../../src/cpu/sample.ts';
 import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
-import { rnnLayout } from '../../src/model/rnn_cell.ts';
+import { modelLayout } from '../../src/model/model_tensors.ts';
 import { modelConfig } from '../../src/model/config.ts';
 
 // Every case is small enough to check by hand; the expected values are worked out in the comments.
@@ -193,14 +193,19 @@ describe('sampling', () => {
   });
 
   test('argmax and categorical draws use the documented rng calls', () => {
-    // H = 1, V = 2, all weights zero: logits = by.
-    const w = { Wxh: f64(0, 0), Whh: f64(0), bh: f64(0), Why: f64(0, 0), by: f64(0, 5) };
+    // H = 1, V = 2, all weights zero: logits = decoder.bias.
+    const config = modelConfig({ vocabSize: 2, hiddenSize: 1 });
+    const layout = modelLayout(config);
+    const params = new Float32Array(layout.totalFloats);
+    const by = view(params, layout.byName['decoder.bias']);
+    by[1] = 5;
+    const w = new ModelWindow<Float32Array>(config, layout, 1, 1, Float32Array);
     const out = new Uint32Array(8);
-    sample(out, f64(0), w, 1, 2, Uint32Array.of(0), 1, true, new Rng(1));
+    sample(out, w, params, Uint32Array.of(0), 1, true, new Rng(1));
     expect([...out]).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
-    // With by = 0 both ids have p = 0.5: the draw is 1 exactly when the uniform is >= 0.5.
-    w.by.fill(0);
-    sample(out, f64(0), w, 1, 2, Uint32Array.of(0), 1, false, new Rng(7));
+    // With equal logits both ids have p = 0.5: the draw is 1 exactly when the uniform is >= 0.5.
+    by.fill(0);
+    sample(out, w, params, Uint32Array.of(0), 1, false, new Rng(7));
     const rng = new Rng(7);
     expect([...out]).toEqual(Array.from({ length: 8 }, () => (rng.uniform() >= 0.5 ? 1 : 0)));
   });
@@ -208,17 +213,17 @@ describe('sampling', () => {
 
 test('CPU backend evaluate equals one forward over the whole text', async () => {
   const config = modelConfig({ vocabSize: 4, hiddenSize: 6 });
-  const layout = rnnLayout(config);
+  const layout = modelLayout(config);
   const train = { seqLength: 3, batchSize: 1, learningRate: 0.1, clip: 5 };
   const rng = new Rng(3);
   const params = new Float32Array(layout.totalFloats);
   for (const t of layout.tensors) view(params, t).forEach((_, i, a) => (a[i] = rng.normal() * 0.5));
   const ids = Uint32Array.of(0, 1, 2, 3, 3, 2, 1, 0, 2, 2, 1); // 11 characters: 10 predictions, windows 3+3+3+1
   const backend = new CpuBackend(config, train, layout);
-  backend.setState({ params, mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(6), smoothLoss: 0 });
+  backend.setState({ params, mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(6), cell: null, smoothLoss: 0 });
   const { lossSum, count } = await backend.evaluate(ids);
   expect(count).toBe(10);
-  const whole = new RnnWindow(config, layout, 10, 1, Float32Array);
+  const whole = new ModelWindow(config, layout, 10, 1, Float32Array);
   const expected = whole.forward(params, ids.subarray(0, 10), ids.subarray(1));
   expect(Math.abs(lossSum - expected)).toBeLessThan(1e-5 * expected);
 });

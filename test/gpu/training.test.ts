@@ -6,7 +6,7 @@ import { BatchLoader } from '../../src/data/batches.ts';
 import type { Backend, TrainingState } from '../../src/model/backend.ts';
 import { type TrainConfig, modelConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/init.ts';
-import { rnnLayout } from '../../src/model/rnn_cell.ts';
+import { modelLayout } from '../../src/model/model_tensors.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
@@ -28,7 +28,7 @@ const V = corpus.vocab.size;
 function setup(H: number, B: number, seed: number) {
   const config = modelConfig({ vocabSize: V, hiddenSize: H });
   const train: TrainConfig = { seqLength: 25, batchSize: B, learningRate: 0.1, clip: 5 };
-  const layout = rnnLayout(config);
+  const layout = modelLayout(config);
   const params = new Float32Array(layout.totalFloats);
   initParams(params, layout, new Rng(seed));
   const state: TrainingState = {

@@ -6,7 +6,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } 
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint_file.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
-import { rnnLayout } from '../../src/model/rnn_cell.ts';
+import { modelLayout } from '../../src/model/model_tensors.ts';
 import { encodeSafetensors } from '../../src/model/safetensors.ts';
 import { buildFile, editHeader, readHeader } from '../helpers/safetensors_edit.ts';
 import { modelConfig } from '../../src/model/config.ts';
@@ -18,7 +18,7 @@ const B = 2;
 
 function makeCheckpoint(): Checkpoint {
   const model = modelConfig({ vocabSize: V, hiddenSize: H });
-  const layout = rnnLayout(model);
+  const layout = modelLayout(model);
   const rng = new Rng(5);
   const params = new Float32Array(layout.totalFloats);
   const mem = new Float32Array(layout.totalFloats);
@@ -27,7 +27,7 @@ function makeCheckpoint(): Checkpoint {
     view(mem, t).forEach((_, i, a) => (a[i] = rng.uniform() * 10));
   }
   // Values a careless writer would lose: -0, a subnormal, the largest float32.
-  const by = view(params, layout.byName.by);
+  const by = view(params, layout.byName['decoder.bias']);
   by[0] = -0;
   by[1] = 1e-40;
   by[2] = 3.4028234663852886e38;
@@ -41,6 +41,7 @@ function makeCheckpoint(): Checkpoint {
     training: {
       mem,
       hidden: Float32Array.from({ length: B * H }, () => rng.normal()),
+      cell: null,
       pointer: 1400,
       smoothLoss: 54.123456789012345,
       rng: rng.state(),
@@ -93,7 +94,7 @@ describe('round trip', () => {
       'train.adagrad.rnn.bias_ih_l0': [H],
       'train.adagrad.decoder.weight': [V, H],
       'train.adagrad.decoder.bias': [V],
-      'train.hidden': [B, H],
+      'train.hidden': [1, B, H],
     });
     for (const [k, v] of Object.entries(header)) if (k !== '__metadata__') expect(v.dtype).toBe('F32');
     const ends = Object.values(header)
@@ -108,6 +109,8 @@ describe('round trip', () => {
       cell: 'rnn',
       hidden: H,
       layers: 1,
+      embed: 0,
+      dropout: 0,
       vocab_size: V,
       seq: 7,
       batch: B,
@@ -126,17 +129,17 @@ describe('round trip', () => {
 
   test('a PyTorch-written checkpoint loads: bias_hh added to bias_ih, any tensor order, unpadded header', () => {
     const ck = makeCheckpoint();
-    const layout = rnnLayout(ck.model);
+    const layout = modelLayout(ck.model);
     const t = (name: string) => view(ck.params, layout.byName[name]);
     const biasHh = Float32Array.of(0.5, -0.25, 0, 2);
     const bytes = encodeSafetensors(
       [
-        ['decoder.bias', { shape: [V], data: t('by') }],
-        ['decoder.weight', { shape: [V, H], data: t('Why') }],
+        ['decoder.bias', { shape: [V], data: t('decoder.bias') }],
+        ['decoder.weight', { shape: [V, H], data: t('decoder.weight') }],
         ['rnn.bias_hh_l0', { shape: [H], data: biasHh }],
-        ['rnn.bias_ih_l0', { shape: [H], data: t('bh') }],
-        ['rnn.weight_hh_l0', { shape: [H, H], data: t('Whh') }],
-        ['rnn.weight_ih_l0', { shape: [H, V], data: t('Wxh') }],
+        ['rnn.bias_ih_l0', { shape: [H], data: t('rnn.bias_ih_l0') }],
+        ['rnn.weight_hh_l0', { shape: [H, H], data: t('rnn.weight_hh_l0') }],
+        ['rnn.weight_ih_l0', { shape: [H, V], data: t('rnn.weight_ih_l0') }],
       ],
       {
         format: 'webgpu-char-rnn/1',
@@ -150,9 +153,9 @@ describe('round trip', () => {
     for (const file of [bytes, unpadded]) {
       const back = decodeCheckpoint(file, 'torch');
       expect(back.training).toBeNull();
-      const bh = view(back.params, layout.byName.bh);
-      expect([...bh]).toEqual([...t('bh')].map((v, i) => Math.fround(v + biasHh[i])));
-      expect(bitsOf(view(back.params, layout.byName.Why))).toEqual(bitsOf(t('Why')));
+      const bh = view(back.params, layout.byName['rnn.bias_ih_l0']);
+      expect([...bh]).toEqual([...t('rnn.bias_ih_l0')].map((v, i) => Math.fround(v + biasHh[i])));
+      expect(bitsOf(view(back.params, layout.byName['decoder.weight']))).toEqual(bitsOf(t('decoder.weight')));
       expect(back.train.seqLength).toBe(25); // min-char-rnn's, for a config without training fields
     }
   });
@@ -286,7 +289,7 @@ describe('bad checkpoints give one-line CheckpointErrors', () => {
     });
     expectError(
       both,
-      `tensor rnn.weight_ih_l0 has shape [${H}, ${V}], expected [${H}, 4] for a vocabulary of 4 characters and hidden size ${H}`,
+      `tensor rnn.weight_ih_l0 has shape [${H}, ${V}], expected [${H}, 4] for a 1-layer rnn with hidden size ${H}, one-hot input and a vocabulary of 4`,
     );
     expectError(
       meta((m) => (m.vocab = JSON.stringify(['a', 'a', 'b', 'c', 'd']))),
@@ -305,7 +308,7 @@ describe('bad checkpoints give one-line CheckpointErrors', () => {
   test('metadata', () => {
     expectError(
       meta((m) => delete m.format),
-      'not a webgpu-char-rnn checkpoint',
+      'training state (train.*) in a file without __metadata__.format',
     );
     expectError(
       meta((m) => (m.format = 'other/2')),

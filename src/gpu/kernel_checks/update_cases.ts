@@ -1,6 +1,6 @@
 import { gradUpdate } from '../../cpu/grad_update.ts';
 import { ADAGRAD_EPS, modelConfig } from '../../model/config.ts';
-import { rnnLayout } from '../../model/rnn_cell.ts';
+import { modelLayout } from '../../model/model_tensors.ts';
 import { grid2d } from '../kernels.ts';
 import { gradUpdateGrid, packInputs } from '../rnn_program.ts';
 import { WINDOW_SHAPES } from './recurrence_cases.ts';
@@ -17,7 +17,7 @@ export function gradUpdateCases(): KernelCase[] {
     group: 'grad_update',
     name: `T=${T} B=${B} H=${H} V=${V}`,
     async run(k, rng) {
-      const layout = rnnLayout(modelConfig({ vocabSize: V, hiddenSize: H }));
+      const layout = modelLayout(modelConfig({ vocabSize: V, hiddenSize: H }));
       const n = layout.totalFloats;
       const R = T * B;
       const off = { Wxh: 0, Whh: 0, bh: 0, Why: 0, by: 0 };
