@@ -167,7 +167,8 @@ export class ModelWindow<A extends Vec> {
   /** Moves each layer's last state to the front, for the next window. */
   carryState(): void {
     const BH = this.B * this.config.hiddenSize;
-    for (const l of this.layers) {
+    for (let k = 0; k < this.layers.length; k++) {
+      const l = this.layers[k];
       l.hs.copyWithin(0, this.T * BH, (this.T + 1) * BH);
       l.cs?.copyWithin(0, this.T * BH, (this.T + 1) * BH);
     }
@@ -175,9 +176,9 @@ export class ModelWindow<A extends Vec> {
 
   resetState(): void {
     const BH = this.B * this.config.hiddenSize;
-    for (const l of this.layers) {
-      l.hs.fill(0, 0, BH);
-      l.cs?.fill(0, 0, BH);
+    for (let k = 0; k < this.layers.length; k++) {
+      this.layers[k].hs.fill(0, 0, BH);
+      this.layers[k].cs?.fill(0, 0, BH);
     }
   }
 

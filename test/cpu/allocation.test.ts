@@ -38,6 +38,7 @@ test('a CPU training step allocates (almost) nothing', async () => {
         n.children.forEach(walk);
       };
       walk(profile.head);
+      console.log(`batch ${batchSize}: ${(bytes / steps).toFixed(0)} bytes a step`);
       expect(bytes / steps, `batch ${batchSize}`).toBeLessThan(1024);
     } finally {
       session.disconnect();

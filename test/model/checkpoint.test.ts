@@ -344,11 +344,19 @@ describe('bad checkpoints give one-line CheckpointErrors', () => {
     );
     expectError(
       config((c) => (c.cell = 'lstm')),
-      'only "rnn" is supported',
+      `tensor rnn.weight_ih_l0 has shape [${H}, ${V}], expected [${4 * H}, ${V}] for a 1-layer lstm`,
+    );
+    expectError(
+      config((c) => (c.cell = 'gru2')),
+      '__metadata__.config.cell is "gru2"; expected one of rnn, lstm, gru',
     );
     expectError(
       config((c) => (c.layers = 2)),
-      'only 1 layer',
+      `missing tensor rnn.weight_ih_l1 [${H}, ${H}] (for a 2-layer rnn`,
+    );
+    expectError(
+      config((c) => (c.layers = 5)),
+      '__metadata__.config.layers is 5; at most 4 are supported',
     );
     expectError(
       config((c) => (c.hidden = 0)),
