@@ -1,33 +1,39 @@
 import type { Window } from '../data/batches.ts';
 import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
+import { CELLS } from '../model/cells.ts';
 import { ADAGRAD_EPS, type ModelConfig, type TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
-import { KernelLibrary, type ShaderSource } from './kernels.ts';
+import { bind, ceilDiv, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
 import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
-import { chooseRecurrence, logitsCall, RnnProgram, type KernelChoice, type Recurrence } from './rnn_program.ts';
+import { chooseRecurrence, logitsCall, ModelProgram, type Dispatch, type KernelChoice, type Recurrence } from './model_program.ts';
 import { Evaluator } from './evaluator.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
 
-// The WebGPU backend. It owns the device's buffers for one model: parameters and AdaGrad memory (two flat
-// buffers in the model's layout), the activations of one window, and the carried hidden state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
+// The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
+// (three flat buffers in the model's layout, llm.c style), the activations of one window, and the carried
+// state. A training step is one command buffer and one submit: the program's forward and backward, then one
+// element-wise update over the flat buffers and the loss reduction; the loss stays on the GPU unless asked for.
 
 const SHADERS = [
-  'rnn_persistent',
   'input_projection',
-  'rnn_step',
+  'embedding',
   ...ALL_MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
-  'rnn_persistent_backward',
-  'rnn_step_backward_fused',
-  'grad_update',
-  'sample',
+  'bias_grad',
+  'input_projection_backward',
+  'embedding_backward',
+  'dropout',
+  'adagrad_update',
+  'sample_draw',
 ];
+const cellShaders = (config: ModelConfig) => [`${config.cell}_forward`, `${config.cell}_backward`];
+const WG = 64;
 const processKernelCache = memoryCache();
 
 export interface GpuBackendOptions {
@@ -55,9 +61,12 @@ export class GpuBackend implements Backend {
   readonly recurrence: Recurrence;
   private readonly device: GPUDevice;
   private readonly params: GPUBuffer;
+  private readonly grads: GPUBuffer;
   private readonly mem: GPUBuffer;
-  private readonly program: RnnProgram;
-  private readonly carry: GPUBuffer;
+  private readonly program: ModelProgram;
+  /** The optimizer's update over the flat buffers, then the window's loss into lossState. */
+  private readonly update: Dispatch[] = [];
+  private readonly lossState: GPUBuffer; // [loss, smoothLoss]
   private readonly lossReadback: GPUBuffer;
   private profiler: Profiler | null = null;
   private lossKept = false;
@@ -82,24 +91,34 @@ export class GpuBackend implements Backend {
     this.pool = new BufferPool(this.device);
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
+    this.grads = this.pool.storage('gradients', bytes);
     this.mem = this.pool.storage('adagrad memory', bytes);
     this.kernels = kernels;
     this.recurrence = options.recurrence ?? chooseRecurrence(this.device.limits, ctx.isCpuAdapter, config.hiddenSize);
-    this.program = new RnnProgram(
-      lib,
-      this.pool,
-      config,
-      layout,
-      train.seqLength,
-      train.batchSize,
-      this.params,
-      this.kernels,
-      this.recurrence,
-      { mem: this.mem, learningRate: train.learningRate, clip: train.clip, eps: ADAGRAD_EPS },
-    );
-    this.carry = this.pool.storage('carried hidden state', train.batchSize * config.hiddenSize * 4);
+    const { seqLength: T, batchSize: B } = train;
+    this.program = new ModelProgram(lib, this.pool, config, layout, T, B, this.params, this.grads, kernels, this.recurrence);
+    this.lossState = this.pool.storage('lossState', 8);
     this.lossReadback = this.pool.readback('loss readback', 8);
-    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length;
+    // The learning rate and clip sit in a uniform written once here (and again by a schedule), not in the pipeline.
+    const hyper = this.pool.uniform('optimizer settings', 16);
+    upload(this.device.queue, hyper, new Float32Array([train.learningRate, train.clip, ADAGRAD_EPS, 0]));
+    const N = layout.totalFloats;
+    const adagrad = lib.pipeline('adagrad_update', { N, WG });
+    const [x, y] = grid2d(ceilDiv(N, WG), this.device.limits.maxComputeWorkgroupsPerDimension);
+    this.update.push({
+      kernel: 'adagrad_update',
+      pipeline: adagrad,
+      bindGroup: bind(this.device, adagrad, [hyper, this.params, this.grads, this.mem]),
+      workgroups: [x, y, 1],
+    });
+    const loss = lib.pipeline('loss_reduce', { R: T * B, SCALE: 1 / B });
+    this.update.push({
+      kernel: 'loss_reduce',
+      pipeline: loss,
+      bindGroup: bind(this.device, loss, [this.program.rowLoss, this.lossState]),
+      workgroups: [1, 1, 1],
+    });
+    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length + this.update.length;
   }
 
   static async create(
@@ -112,7 +131,7 @@ export class GpuBackend implements Backend {
   ): Promise<GpuBackend> {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
-    await lib.checkCompilation(SHADERS);
+    await lib.checkCompilation([...SHADERS, ...cellShaders(config)]);
     // The matmul variant ranked per adapter and shape, for the training window and the evaluator's batch 1;
     // barriers are expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1 there.
     const calls = [logitsCall(config, train.seqLength, train.batchSize), logitsCall(config, train.seqLength, 1)];
@@ -123,11 +142,10 @@ export class GpuBackend implements Backend {
     return backend;
   }
 
-  step(w: Window, keepLoss = false): void {
-    const encoder = this.beginStep(w);
+  step(w: Window, keepLoss = false, dropoutSeed = 0): void {
+    const encoder = this.beginStep(w, dropoutSeed);
     const pass = encoder.beginComputePass();
-    RnnProgram.encode(pass, this.program.forward);
-    RnnProgram.encode(pass, this.program.backward);
+    ModelProgram.encode(pass, this.allDispatches());
     pass.end();
     this.endStep(encoder, keepLoss);
   }
@@ -139,12 +157,12 @@ export class GpuBackend implements Backend {
    */
   async profileStep(w: Window): Promise<KernelTime[] | null> {
     if (!this.ctx.hasTimestampQuery) return null;
-    const dispatches = [...this.program.forward, ...this.program.backward];
+    const dispatches = this.allDispatches();
     this.profiler ??= new Profiler(this.device, dispatches.length);
     const encoder = this.beginStep(w);
     dispatches.forEach((d, n) => {
       const pass = encoder.beginComputePass({ timestampWrites: this.profiler!.writes(n) });
-      RnnProgram.encode(pass, [d]);
+      ModelProgram.encode(pass, [d]);
       pass.end();
     });
     this.profiler.encodeResolve(encoder);
@@ -161,18 +179,22 @@ export class GpuBackend implements Backend {
     return [...times.values()];
   }
 
-  private beginStep(w: Window): GPUCommandEncoder {
+  private allDispatches(): Dispatch[] {
+    return [...this.program.forward, ...this.program.backward, ...this.update];
+  }
+
+  private beginStep(w: Window, dropoutSeed = 0): GPUCommandEncoder {
     const queue = this.device.queue;
-    this.program.uploadInputs(queue, w.inputs);
+    this.program.uploadInputs(queue, w.inputs, dropoutSeed);
     upload(queue, this.program.targets, w.targets);
     const encoder = this.device.createCommandEncoder();
-    if (w.reset) encoder.clearBuffer(this.program.hs, 0, this.train.batchSize * this.config.hiddenSize * 4);
+    if (w.reset) this.program.encodeReset(encoder);
     return encoder;
   }
 
   private endStep(encoder: GPUCommandEncoder, keepLoss: boolean): void {
-    this.program.encodeCarry(encoder, this.carry);
-    if (keepLoss) encoder.copyBufferToBuffer(this.program.lossState, 0, this.lossReadback, 0, 8);
+    this.program.encodeCarry(encoder);
+    if (keepLoss) encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
     this.submit(encoder);
     this.lossKept = keepLoss;
   }
@@ -180,7 +202,7 @@ export class GpuBackend implements Backend {
   async readLoss(): Promise<LossReading> {
     if (!this.lossKept) {
       const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.program.lossState, 0, this.lossReadback, 0, 8);
+      encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
       this.submit(encoder);
     }
     this.lossKept = false;
@@ -189,36 +211,49 @@ export class GpuBackend implements Backend {
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
-    this.sampler ??= new Sampler(this.lib, this.pool, this.config, this.layout, this.params);
+    this.sampler ??= new Sampler(this.lib, this.pool, this.config, this.layout, this.params, this.kernels, this.recurrence);
     const encoder = this.device.createCommandEncoder();
     const H4 = this.config.hiddenSize * 4;
-    if (req.from === 'stream0') encoder.copyBufferToBuffer(this.program.hs, 0, this.sampler.scratch, 0, H4);
-    else encoder.clearBuffer(this.sampler.scratch, 0, H4);
+    const into = this.sampler.program.layers;
+    if (req.from === 'stream0') {
+      this.program.layers.forEach((l, k) => {
+        encoder.copyBufferToBuffer(l.hs, 0, into[k].hs, 0, H4);
+        if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, into[k].cs!, 0, H4);
+      });
+    } else this.sampler.program.encodeReset(encoder);
     const readback = this.sampler.encode(encoder, req, rng.state());
     this.submit(encoder);
     if (!req.argmax) for (let i = 0; i < req.length; i++) rng.nextU32();
-    const ids = new Uint32Array(await this.read(readback, req.length * 4, Uint32Array));
-    return ids;
+    return new Uint32Array((await this.read(readback, req.length * 4, Uint32Array)).buffer, 0, req.length);
   }
 
   async getState(): Promise<TrainingState> {
     const bytes = this.layout.totalFloats * 4;
     const BH4 = this.train.batchSize * this.config.hiddenSize * 4;
-    const staging = this.pool.readback('state readback', 2 * bytes + BH4 + 8);
+    const layers = this.program.layers;
+    const hasCell = CELLS[this.config.cell].hasCellState;
+    const stateBytes = layers.length * BH4;
+    const total = 2 * bytes + (hasCell ? 2 : 1) * stateBytes + 8;
+    const staging = this.pool.readback('state readback', total);
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes);
     encoder.copyBufferToBuffer(this.mem, 0, staging, bytes, bytes);
-    encoder.copyBufferToBuffer(this.program.hs, 0, staging, 2 * bytes, BH4);
-    encoder.copyBufferToBuffer(this.program.lossState, 0, staging, 2 * bytes + BH4, 8);
+    layers.forEach((l, k) => {
+      encoder.copyBufferToBuffer(l.hs, 0, staging, 2 * bytes + k * BH4, BH4);
+      if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, staging, 2 * bytes + stateBytes + k * BH4, BH4);
+    });
+    encoder.copyBufferToBuffer(this.lossState, 0, staging, total - 8, 8);
     this.submit(encoder);
-    const all = await this.read(staging, 2 * bytes + BH4 + 8);
+    const all = await this.read(staging, total);
     staging.destroy();
     const n = this.layout.totalFloats;
+    const s = stateBytes / 4;
     return {
       params: all.slice(0, n),
       mem: all.slice(n, 2 * n),
-      hidden: all.slice(2 * n, 2 * n + BH4 / 4),
-      smoothLoss: all[2 * n + BH4 / 4 + 1],
+      hidden: all.slice(2 * n, 2 * n + s),
+      cell: hasCell ? all.slice(2 * n + s, 2 * n + 2 * s) : null,
+      smoothLoss: all[total / 4 - 1],
     };
   }
 
@@ -226,24 +261,17 @@ export class GpuBackend implements Backend {
     const queue = this.device.queue;
     upload(queue, this.params, s.params);
     upload(queue, this.mem, s.mem);
-    upload(queue, this.program.hs, s.hidden);
-    upload(queue, this.program.lossState, new Float32Array([0, s.smoothLoss]));
+    const BH = this.train.batchSize * this.config.hiddenSize;
+    this.program.layers.forEach((l, k) => {
+      upload(queue, l.hs, s.hidden.subarray(k * BH, (k + 1) * BH));
+      if (l.cs) upload(queue, l.cs, s.cell ? s.cell.subarray(k * BH, (k + 1) * BH) : new Float32Array(BH));
+    });
+    upload(queue, this.lossState, new Float32Array([0, s.smoothLoss]));
   }
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     this.evaluator ??= new Evaluator(
-      new RnnProgram(
-        this.lib,
-        this.pool,
-        this.config,
-        this.layout,
-        this.train.seqLength,
-        1,
-        this.params,
-        this.kernels,
-        this.recurrence,
-        null,
-      ),
+      new ModelProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, this.params, null, this.kernels, this.recurrence),
       this.lib,
       this.pool,
     );

@@ -1,23 +1,27 @@
 import { upload, type BufferPool } from './buffers.ts';
-import type { KernelLibrary } from './kernels.ts';
-import { RnnProgram } from './rnn_program.ts';
+import { bind, type KernelLibrary } from './kernels.ts';
+import { ModelProgram } from './model_program.ts';
 
 const EVAL_WINDOWS_PER_SUBMIT = 256;
 
 /**
- * Forward-only passes over a whole text with batch 1, carrying the hidden state from window to window.
- * The text is uploaded once; each window copies its slice into the program's inputs and its loss into a
- * per-window slot, so a whole chunk of windows is one submit and the losses are read back once.
+ * Forward-only passes over a whole text with batch 1, carrying the state from window to window. The text
+ * is uploaded once; each window copies its slice into the program's inputs and its loss into a per-window
+ * slot, so a whole chunk of windows is one submit and the losses are read back once.
  */
 export class Evaluator {
-  private readonly carry: GPUBuffer;
+  private readonly lossState: GPUBuffer;
+  private readonly lossReduce: GPUComputePipeline;
+  private readonly lossBindGroup: GPUBindGroup;
 
   constructor(
-    private readonly program: RnnProgram,
+    private readonly program: ModelProgram,
     private readonly lib: KernelLibrary,
     private readonly pool: BufferPool,
   ) {
-    this.carry = pool.storage('eval carry', program.config.hiddenSize * 4);
+    this.lossState = pool.storage('eval loss', 8);
+    this.lossReduce = lib.pipeline('loss_reduce', { R: program.T, SCALE: 1 });
+    this.lossBindGroup = bind(lib.device, this.lossReduce, [program.rowLoss, this.lossState]);
   }
 
   async run(
@@ -41,16 +45,18 @@ export class Evaluator {
     upload(device.queue, allTargets, targets);
     const p = this.program;
     let encoder = device.createCommandEncoder();
-    encoder.clearBuffer(p.hs, 0, p.config.hiddenSize * 4);
+    p.encodeReset(encoder);
     for (let w = 0; w < windows; w++) {
       encoder.copyBufferToBuffer(allInputs, w * T * 4, p.inputs, 0, T * 4);
       encoder.copyBufferToBuffer(allTargets, w * T * 4, p.targets, 0, T * 4);
       const pass = encoder.beginComputePass();
-      RnnProgram.encode(pass, p.forward);
-      RnnProgram.encode(pass, p.lossReduce);
+      ModelProgram.encode(pass, p.forward);
+      pass.setPipeline(this.lossReduce);
+      pass.setBindGroup(0, this.lossBindGroup);
+      pass.dispatchWorkgroups(1);
       pass.end();
-      p.encodeCarry(encoder, this.carry);
-      encoder.copyBufferToBuffer(p.lossState, 0, losses, w * 4, 4);
+      p.encodeCarry(encoder);
+      encoder.copyBufferToBuffer(this.lossState, 0, losses, w * 4, 4);
       if ((w + 1) % EVAL_WINDOWS_PER_SUBMIT === 0 || w === windows - 1) {
         if (w === windows - 1) encoder.copyBufferToBuffer(losses, 0, readback, 0, windows * 4);
         submit(encoder);

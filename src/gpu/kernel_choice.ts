@@ -24,7 +24,7 @@ export function memoryCache(): KernelChoiceCache {
   };
 }
 
-/** The matmuls one RNN window encodes (see rnn_program.ts), labelled as in the model. */
+/** The matmuls one RNN window encodes (see model_program.ts; the tanh RNN's), labelled as in the model. */
 export function rnnMatmulCalls(config: Pick<ModelConfig, 'hiddenSize' | 'vocabSize'>, T: number, B: number) {
   const { hiddenSize: H, vocabSize: V } = config;
   const R = T * B;

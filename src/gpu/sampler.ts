@@ -3,15 +3,20 @@ import type { ModelConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { upload, type BufferPool } from './buffers.ts';
 import { bind, type KernelLibrary } from './kernels.ts';
+import { ModelProgram, type KernelChoice, type Recurrence } from './model_program.ts';
 
-const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
-
-/** sample.wgsl's buffers and pipeline, made on the first sample and grown for longer requests. */
+/**
+ * Sampling on the GPU with no round trip per character: a forward-only program of one step and one stream,
+ * then sample_draw, which writes the drawn id straight into the program's input; the whole sample (prime,
+ * then every character) is recorded into one command buffer, one compute pass per character.
+ */
 export class Sampler {
-  readonly scratch: GPUBuffer; // [h, hNext, logits]
+  readonly program: ModelProgram;
   private readonly request: GPUBuffer;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly rng: GPUBuffer;
+  private readonly draw: GPUComputePipeline;
   private ids: GPUBuffer | null = null;
+  private prime: GPUBuffer | null = null;
   private readback: GPUBuffer | null = null;
   private capacity = 0;
   private bindGroup: GPUBindGroup | null = null;
@@ -21,45 +26,53 @@ export class Sampler {
     private readonly pool: BufferPool,
     config: ModelConfig,
     layout: ParamLayout,
-    private readonly params: GPUBuffer,
+    params: GPUBuffer,
+    kernels: KernelChoice,
+    recurrence: Recurrence,
   ) {
-    const { hiddenSize: H, vocabSize: V } = config;
-    const off = (name: string) => layout.byName[name].offset;
-    this.pipeline = lib.pipeline('sample', {
-      H,
-      V,
-      OFF_WXH: off('Wxh'),
-      OFF_WHH: off('Whh'),
-      OFF_BH: off('bh'),
-      OFF_WHY: off('Why'),
-      OFF_BY: off('by'),
-    });
-    this.scratch = pool.storage('sample scratch', (2 * H + V) * 4);
-    this.request = pool.uniform('sample request', 32);
+    this.program = new ModelProgram(lib, pool, config, layout, 1, 1, params, null, kernels, recurrence);
+    // The step's target is ignored (>= V): its loss and gradient are never used.
+    upload(lib.device.queue, this.program.targets, new Uint32Array([0xffffffff]));
+    this.request = pool.uniform('sample request', 16);
+    this.rng = pool.storage('sample rng', 16);
+    this.draw = lib.pipeline('sample_draw', { V: config.vocabSize });
   }
 
+  /** Records the sample; the program's carried state must already hold the starting state. */
   encode(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[]): GPUBuffer {
     const P = req.primeIds.length;
-    const needed = P + req.length;
-    if (needed > this.capacity) {
-      this.capacity = Math.max(needed, 256);
+    if (req.length + 1 > this.capacity || P > this.capacity) {
+      this.capacity = Math.max(req.length + 1, P, 256);
       this.ids = this.pool.storage('sample ids', this.capacity * 4);
+      this.prime = this.pool.storage('sample prime', this.capacity * 4);
       this.readback = this.pool.readback('sample readback', this.capacity * 4);
-      this.bindGroup = bind(this.lib.device, this.pipeline, [this.request, this.params, this.scratch, this.ids]);
+      this.bindGroup = bind(this.lib.device, this.draw, [this.request, this.program.logits, this.rng, this.program.inputs, this.ids]);
     }
     const queue = this.lib.device.queue;
-    const request = new ArrayBuffer(32);
-    new Uint32Array(request, 0, 3).set([P, req.length, req.argmax ? 1 : 0]);
-    new Float32Array(request, 12, 1)[0] = 1 / req.temperature;
-    new Uint32Array(request, 16, 4).set(rngState);
+    const request = new ArrayBuffer(16);
+    new Float32Array(request, 0, 1)[0] = 1 / req.temperature;
+    new Uint32Array(request, 4, 1)[0] = req.argmax ? 1 : 0;
     upload(queue, this.request, request);
-    upload(queue, this.ids!, req.primeIds);
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup!);
-    pass.dispatchWorkgroups(SAMPLE_WG_LIMIT);
-    pass.end();
-    encoder.copyBufferToBuffer(this.ids!, P * 4, this.readback!, 0, Math.max(4, req.length * 4));
+    upload(queue, this.rng, new Uint32Array(rngState));
+    upload(queue, this.prime!, req.primeIds);
+    encoder.clearBuffer(this.ids!, 0, 4);
+    const step = (draw: boolean, forward: boolean): void => {
+      const pass = encoder.beginComputePass();
+      if (draw) {
+        pass.setPipeline(this.draw);
+        pass.setBindGroup(0, this.bindGroup!);
+        pass.dispatchWorkgroups(1);
+      }
+      if (forward) ModelProgram.encode(pass, this.program.forward);
+      pass.end();
+      if (forward) this.program.encodeCarry(encoder);
+    };
+    for (let i = 0; i < P; i++) {
+      encoder.copyBufferToBuffer(this.prime!, i * 4, this.program.inputs, 0, 4);
+      step(false, true);
+    }
+    for (let n = 0; n < req.length; n++) step(true, n + 1 < req.length);
+    encoder.copyBufferToBuffer(this.ids!, 4, this.readback!, 0, Math.max(4, req.length * 4));
     return this.readback!;
   }
 }

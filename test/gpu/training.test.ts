@@ -4,14 +4,15 @@ import { createBackend } from '../../src/create_backend.ts';
 import { corpusFromBytes } from '../../src/data/corpus.ts';
 import { BatchLoader } from '../../src/data/batches.ts';
 import type { Backend, TrainingState } from '../../src/model/backend.ts';
-import { type TrainConfig, modelConfig } from '../../src/model/config.ts';
+import { type ModelConfig, type TrainConfig, modelConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/init.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
 import { openDevice } from '../../src/gpu/device.ts';
-import { logitsCall, type Recurrence } from '../../src/gpu/rnn_program.ts';
+import type { Recurrence } from '../../src/gpu/model_program.ts';
+import { zeroState, makeSession } from '../../src/model/session.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { expectClose } from './harness.ts';
 
@@ -25,8 +26,8 @@ const name = (r: Recurrence) => (r.kind === 'persistent' ? `persistent (workgrou
 const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
 const V = corpus.vocab.size;
 
-function setup(H: number, B: number, seed: number) {
-  const config = modelConfig({ vocabSize: V, hiddenSize: H });
+function setup(H: number, B: number, seed: number, model: Partial<ModelConfig> = {}) {
+  const config = modelConfig({ vocabSize: V, hiddenSize: H, ...model });
   const train: TrainConfig = { seqLength: 25, batchSize: B, learningRate: 0.1, clip: 5 };
   const layout = modelLayout(config);
   const params = new Float32Array(layout.totalFloats);
@@ -34,7 +35,7 @@ function setup(H: number, B: number, seed: number) {
   const state: TrainingState = {
     params,
     mem: new Float32Array(layout.totalFloats),
-    hidden: new Float32Array(B * H),
+    ...zeroState(makeSession(config, train)),
     smoothLoss: -Math.log(1 / V) * train.seqLength,
   };
   return { config, train, layout, state };
@@ -50,13 +51,37 @@ async function both(
   B: number,
   seed: number,
   recurrence?: Recurrence,
+  model: Partial<ModelConfig> = {},
 ): Promise<{ gpu: GpuBackend; cpu: Backend; setupData: ReturnType<typeof setup> }> {
-  const s = setup(H, B, seed);
+  const s = setup(H, B, seed, model);
   const gpu = recurrence ? await gpuBackend(s, recurrence) : ((await createBackend('gpu', s.config, s.train, s.layout)) as GpuBackend);
   const cpu = await createBackend('cpu', s.config, s.train, s.layout);
   gpu.setState(s.state);
   cpu.setState(s.state);
   return { gpu, cpu, setupData: s };
+}
+
+/** One step's arithmetic on both backends from the same state, 5 times; dropout seeds as the trainer draws them. */
+async function expectSameSteps(gpu: Backend, cpu: Backend, B: number, dropout: boolean): Promise<void> {
+  const loader = new BatchLoader(corpus.ids, B, 25);
+  const seeds = new Rng(1);
+  for (let n = 0; n < 5; n++) {
+    // Both start every step from the CPU's state, so the check is one step's arithmetic, not drift.
+    gpu.setState(await cpu.getState());
+    const w = loader.next(n === 0);
+    const seed = dropout ? seeds.nextU32() : 0;
+    gpu.step(w, true, seed);
+    cpu.step(w, true, seed);
+    const [g, c] = [await gpu.readLoss(), await cpu.readLoss()];
+    expectClose([g.loss, g.smoothLoss], [c.loss, c.smoothLoss], 0, 1e-5, `loss at step ${n}`);
+    const [gs, cs] = [await gpu.getState(), await cpu.getState()];
+    // AdaGrad's first updates are about lr * sign(g) for every gradient well above 1e-4, so float32
+    // rounding in a small gradient shows up at lr scale; measured worst here: 2e-4.
+    expectClose(gs.params, cs.params, 1e-3, 0, `parameters after step ${n}`);
+    expectClose(gs.mem, cs.mem, 1e-6, 1e-3, `AdaGrad memory after step ${n}`);
+    expectClose(gs.hidden, cs.hidden, 1e-4, 0, `carried hidden state after step ${n}`);
+    if (cs.cell) expectClose(gs.cell!, cs.cell, 1e-4, 0, `carried cell state after step ${n}`);
+  }
 }
 
 describe.each(RECURRENCES.map((r) => [name(r), r] as const))('GPU training step equals the CPU step, recurrence %s', (_, recurrence) => {
@@ -67,23 +92,8 @@ describe.each(RECURRENCES.map((r) => [name(r), r] as const))('GPU training step 
   ]) {
     it(`hidden ${H}, batch ${B}: loss and every parameter after each of 5 steps from the same state`, async () => {
       const { gpu, cpu } = await both(H, B, 7, recurrence);
-      const loader = new BatchLoader(corpus.ids, B, 25);
       try {
-        for (let n = 0; n < 5; n++) {
-          // Both start every step from the CPU's state, so the check is one step's arithmetic, not drift.
-          gpu.setState(await cpu.getState());
-          const w = loader.next(n === 0);
-          gpu.step(w, true);
-          cpu.step(w, true);
-          const [g, c] = [await gpu.readLoss(), await cpu.readLoss()];
-          expectClose([g.loss, g.smoothLoss], [c.loss, c.smoothLoss], 0, 1e-5, `loss at step ${n}`);
-          const [gs, cs] = [await gpu.getState(), await cpu.getState()];
-          // AdaGrad's first updates are about lr * sign(g) for every gradient well above 1e-4, so float32
-          // rounding in a small gradient shows up at lr scale; measured worst here: 2e-4.
-          expectClose(gs.params, cs.params, 1e-3, 0, `parameters after step ${n}`);
-          expectClose(gs.mem, cs.mem, 1e-6, 1e-3, `AdaGrad memory after step ${n}`);
-          expectClose(gs.hidden, cs.hidden, 1e-4, 0, `carried hidden state after step ${n}`);
-        }
+        await expectSameSteps(gpu, cpu, B, false);
       } finally {
         gpu.destroy();
         cpu.destroy();
@@ -110,9 +120,34 @@ describe.each(RECURRENCES.map((r) => [name(r), r] as const))('GPU training step 
   });
 });
 
+const CELL_CASES: Array<[string, number, Partial<ModelConfig>]> = [
+  ['lstm, 1 layer, batch 1', 1, { cell: 'lstm' }],
+  ['lstm, 2 layers, dropout 0.3, embedding 7, batch 3', 3, { cell: 'lstm', layers: 2, dropout: 0.3, embedSize: 7 }],
+  ['gru, 1 layer, batch 1', 1, { cell: 'gru' }],
+  ['gru, 2 layers, dropout 0.3, batch 3', 3, { cell: 'gru', layers: 2, dropout: 0.3 }],
+  ['rnn, 2 layers, dropout 0.3, embedding 7, batch 3', 3, { layers: 2, dropout: 0.3, embedSize: 7 }],
+];
+
+describe.each([RECURRENCES[0], RECURRENCES[2]].map((r) => [name(r), r] as const))(
+  'every cell: GPU step equals the CPU step, recurrence %s',
+  (_, recurrence) => {
+    it.each(CELL_CASES)('%s, hidden 33', async (_, B, model) => {
+      const { gpu, cpu } = await both(33, B, 9, recurrence, model);
+      try {
+        await expectSameSteps(gpu, cpu, B, (model.dropout ?? 0) > 0);
+      } finally {
+        gpu.destroy();
+        cpu.destroy();
+      }
+    });
+  },
+);
+
+// The tanh RNN's step: forward input projection, recurrence, logits, softmax; backward dWhy, dby, dy, the
+// backward recurrence, dWhh, dWxh, dbh; the AdaGrad update and the loss.
 describe.each([
-  [RECURRENCES[0], 5],
-  [RECURRENCES[2], 2 * 25 + 4],
+  [RECURRENCES[0], 13],
+  [RECURRENCES[2], 2 * 25 + 11],
 ] as const)('the GPU step schedule, recurrence $0.kind', (recurrence, dispatches) => {
   it(`is one submit and ${dispatches} dispatches per step, reads nothing back unless asked, and creates no buffer after the first step`, async () => {
     const { gpu, cpu } = await both(100, 2, 1, recurrence);
@@ -226,13 +261,19 @@ describe('GPU resume, eval and sampling', () => {
         plain.step(b.next(n === 0));
         // SwiftShader, the adapter of these tests, has timestamp-query; an adapter without it returns null.
         expect(times).not.toBeNull();
-        expect(times!.map((t) => t.kernel)).toEqual([
-          'rnn_persistent',
-          plain.kernels.matmul(logitsCall(plain.config, 25, 3)),
+        const kernels = times!.map((t) => t.kernel);
+        for (const k of [
+          'input_projection',
+          'rnn_forward',
           'softmax_cross_entropy',
-          'rnn_persistent_backward',
-          'grad_update',
-        ]);
+          'rnn_backward',
+          'input_projection_backward',
+          'bias_grad',
+          'adagrad_update',
+          'loss_reduce',
+        ]) {
+          expect(kernels).toContain(k);
+        }
         expect(times!.reduce((sum, t) => sum + t.dispatches, 0)).toBe(plain.dispatchesPerStep);
         for (const t of times!) expect(t.ms).toBeGreaterThanOrEqual(0);
       }
@@ -245,8 +286,12 @@ describe('GPU resume, eval and sampling', () => {
     }
   });
 
-  it('samples the same text as the CPU from the same weights and generator state', async () => {
-    const { gpu, cpu } = await both(40, 1, 13);
+  it.each([
+    ['rnn', {}] as const,
+    ['lstm, 2 layers', { cell: 'lstm', layers: 2 }] as const,
+    ['gru, embedding 5', { cell: 'gru', embedSize: 5 }] as const,
+  ])('samples the same text as the CPU from the same weights and generator state: %s', async (_, model) => {
+    const { gpu, cpu } = await both(40, 1, 13, undefined, model as Partial<ModelConfig>);
     try {
       const loader = new BatchLoader(corpus.ids, 1, 25);
       for (let n = 0; n < 30; n++) cpu.step(loader.next(n === 0));

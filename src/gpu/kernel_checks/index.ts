@@ -1,7 +1,5 @@
 import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
-import { rnnPersistentBackwardCases, rnnPersistentCases, rnnStepBackwardFusedCases, rnnStepCases } from './recurrence_cases.ts';
 import type { KernelCase } from './runner.ts';
-import { gradUpdateCases } from './update_cases.ts';
 
 // Every kernel against its CPU twin, as a list of named cases that run anywhere there is a GPUDevice: the
 // Node tests (test/gpu/kernels.test.ts) make one vitest test per case, and the browser's validation page
@@ -15,11 +13,6 @@ export { compareClose, runKernelCase, type KernelCase, type KernelCheckEnv, type
 export const KERNEL_CASES: readonly KernelCase[] = [
   ...matmulCases(),
   ...inputProjectionCases(),
-  ...rnnStepCases(),
   ...softmaxCases(),
   ...lossReduceCases(),
-  ...rnnPersistentCases(),
-  ...rnnPersistentBackwardCases(),
-  ...rnnStepBackwardFusedCases(),
-  ...gradUpdateCases(),
 ];

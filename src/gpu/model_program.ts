@@ -1,0 +1,327 @@
+import { CELLS } from '../model/cells.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import { DECODER_BIAS, DECODER_WEIGHT, ENCODER, layerInputSize, layerTensorNames } from '../model/model_tensors.ts';
+import { upload, type BufferPool } from './buffers.ts';
+import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
+import { GpuLimitError } from './device.ts';
+import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
+
+// The whole model's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
+// src/cpu/model_window.ts, in cuDNN's per-layer order: the input projection of all R = T * B rows (a gather
+// for a one-hot input, else a matmul), the recurrence (the cell's kernel: recurrent matmul and element-wise
+// step fused), and backward the cell's backward recurrence, then every weight gradient as a matmul or a
+// reduction over all rows, added into one flat gradient buffer in the parameter layout. Pipelines,
+// activation buffers and bind groups are all made here, once; encoding a step only records dispatches.
+//
+// The recurrence is either persistent (one dispatch for all T steps, one workgroup per stream looping over
+// them) or per-step (one dispatch per step, the units spread over ceil(H / 64) workgroups per stream).
+
+const WG = 64;
+const CPU_PERSISTENT_WG = 4;
+const RANGE_SLOT = 256; // bytes: uniform bindings start on 256-byte boundaries
+
+export interface Dispatch {
+  /** The shader's name, for per-kernel timings. */
+  kernel: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+/** Kernel variants chosen per adapter (see GpuBackend). */
+export interface KernelChoice {
+  /** The matmul variant for each call, ranked per adapter and shape by kernel_choice.ts. */
+  matmul: (call: MatmulCall) => MatmulVariant;
+  /** softmax_cross_entropy's workgroup size per row. */
+  softmaxWorkgroup: number;
+}
+
+/** How the recurrence is dispatched; `workgroup` is the persistent kernels' workgroup size. */
+export type Recurrence = { kind: 'persistent'; workgroup: number } | { kind: 'per-step' };
+
+export type RecurrenceLimits = Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>;
+
+/**
+ * On a CPU adapter a workgroup runs on one core as a few SIMD lanes and one dispatch per window is cheapest:
+ * persistent, 4 wide. On a GPU, one workgroup per stream leaves most of the chip idle once H outgrows a
+ * workgroup, so above 256 units the steps are dispatched one by one over ceil(H / 64) workgroups.
+ */
+export function chooseRecurrence(limits: RecurrenceLimits, isCpuAdapter: boolean, H: number): Recurrence {
+  if (isCpuAdapter) return { kind: 'persistent', workgroup: CPU_PERSISTENT_WG };
+  const wg = Math.ceil(Math.min(H, 256) / 32) * 32;
+  if (H > 256 || wg > Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)) return { kind: 'per-step' };
+  return { kind: 'persistent', workgroup: wg };
+}
+
+/** The logits matmul, (R, V) = y (R, H) decoder.weight^T + decoder.bias, as the kernel choice probes it. */
+export function logitsCall(config: Pick<ModelConfig, 'hiddenSize' | 'vocabSize'>, T: number, B: number): MatmulCall {
+  const { hiddenSize: H, vocabSize: V } = config;
+  return { batch: 1, M: T * B, N: V, K: H, transA: false, transB: true, aOffset: B * H, bOffset: 0 };
+}
+
+/**
+ * Fills `packed` (2R + V + 1,) with the ids (R,), then the rows grouped by id as start (V+1,) and rows (R,),
+ * so that the scatter-adds of backward (one-hot input projection, embedding) sum only their own rows.
+ */
+export function packInputs(packed: Uint32Array, ids: Uint32Array, R: number, V: number): void {
+  packed.set(ids.subarray(0, R));
+  const start = packed.subarray(R, R + V + 1);
+  const rows = packed.subarray(R + V + 1, 2 * R + V + 1);
+  start.fill(0);
+  for (let r = 0; r < R; r++) if (ids[r] < V) start[ids[r] + 1]++;
+  for (let v = 0; v < V; v++) start[v + 1] += start[v];
+  // Fill each group in row order, using start[v] as its cursor, then shift the cursors back.
+  for (let r = 0; r < R; r++) if (ids[r] < V) rows[start[ids[r]]++] = r;
+  for (let v = V; v > 0; v--) start[v] = start[v - 1];
+  start[0] = 0;
+}
+
+/** An (R, n) operand inside a buffer: hs[1..T] of a layer is its hs at element offset B * H. */
+interface Rows {
+  buffer: GPUBuffer;
+  offset: number;
+}
+
+/** One layer's device buffers; `y` is its output rows (hs[1..T], or their dropout in training). */
+export interface GpuLayer {
+  hs: GPUBuffer;
+  cs: GPUBuffer | null;
+  y: Rows;
+}
+
+export class ModelProgram {
+  readonly inputs: GPUBuffer; // (T, B) u32 ids, then the rows grouped by id (see packInputs)
+  readonly targets: GPUBuffer; // (T, B) u32
+  readonly rowLoss: GPUBuffer; // (T, B)
+  readonly logits: GPUBuffer; // (T, B, V)
+  readonly layers: GpuLayer[] = [];
+  /** Forward through softmax-cross-entropy: leaves per-row losses and dlogits. */
+  readonly forward: Dispatch[] = [];
+  /** Every gradient, added into `grads`; empty for a forward-only program. */
+  readonly backward: Dispatch[] = [];
+  /** The dropout seed of the step, a uniform written before each training step. */
+  private readonly dropoutSeed: GPUBuffer | null = null;
+  private readonly packedInputs: Uint32Array;
+  private readonly carry: GPUBuffer;
+
+  constructor(
+    lib: KernelLibrary,
+    pool: BufferPool,
+    readonly config: ModelConfig,
+    layout: ParamLayout,
+    readonly T: number,
+    readonly B: number,
+    params: GPUBuffer,
+    /** The flat gradient buffer: a training program; null: forward only (evaluation, sampling). */
+    grads: GPUBuffer | null,
+    kernels: KernelChoice,
+    readonly recurrence: Recurrence,
+  ) {
+    const device = lib.device;
+    const { hiddenSize: H, vocabSize: V, embedSize: E, layers: L } = config;
+    const cell = CELLS[config.cell];
+    const gpuCell = GPU_CELLS[config.cell];
+    const GH = cell.gates * H;
+    const R = T * B;
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    if (R > maxGroups) throw new GpuLimitError(`seq * batch = ${R} is over this adapter's maxComputeWorkgroupsPerDimension (${maxGroups})`);
+    const f32 = (n: number) => n * 4;
+    const storage = (label: string, n: number) => pool.storage(label, f32(n));
+    this.inputs = storage('inputs', 2 * R + V + 1);
+    this.packedInputs = new Uint32Array(2 * R + V + 1);
+    this.targets = storage('targets', R);
+    this.rowLoss = storage('rowLoss', R);
+    this.logits = storage('logits', R * V);
+    this.carry = storage('carry', B * H);
+    const dlogits = storage('dlogits', R * V);
+    const dropout = grads !== null && config.dropout > 0 && L > 1;
+    if (dropout) {
+      this.dropoutSeed = pool.uniform('dropout seed', 16);
+    }
+
+    const slice = (buffer: GPUBuffer, name: string): GPUBufferBinding => {
+      const slot = layout.byName[name];
+      return { buffer, offset: f32(slot.offset), size: f32(slot.size) };
+    };
+    const p = (name: string) => slice(params, name);
+    const g = (name: string) => slice(grads!, name);
+    const add = (
+      list: Dispatch[],
+      kernel: string,
+      constants: Record<string, number | boolean>,
+      resources: (GPUBuffer | GPUBufferBinding)[],
+      workgroups: [number, number, number],
+    ) => {
+      const pipeline = lib.pipeline(kernel, constants);
+      list.push({ kernel, pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
+    };
+    const noBias = storage('no bias', 4);
+    // c (+)= op(a) op(b) (+ bias); a and b may start inside their buffers (element offsets).
+    const matmul = (
+      list: Dispatch[],
+      c: GPUBuffer | GPUBufferBinding,
+      a: Rows,
+      b: Rows | GPUBufferBinding,
+      bias: GPUBufferBinding | null,
+      shape: { M: number; N: number; K: number; transA: boolean; transB: boolean; accumulate: boolean },
+    ) => {
+      const bRows: Rows = 'size' in b ? { buffer: b.buffer, offset: 0 } : (b as Rows);
+      const bBinding = 'size' in b ? b : bRows.buffer;
+      const call: MatmulCall = { batch: 1, ...shape, aOffset: a.offset, bOffset: bRows.offset };
+      const constants = {
+        M: shape.M,
+        N: shape.N,
+        K: shape.K,
+        TRANS_A: shape.transA,
+        TRANS_B: shape.transB,
+        ACCUMULATE: shape.accumulate,
+        HAS_BIAS: bias !== null,
+        A_OFFSET: a.offset,
+        B_OFFSET: bRows.offset,
+      };
+      add(list, kernels.matmul(call), constants, [a.buffer, bBinding, bias ?? noBias, c], matmulWorkgroups(call));
+    };
+    const biasGrad = (db: GPUBufferBinding, d: GPUBuffer, N: number) =>
+      add(this.backward, 'bias_grad', { R, N, WG }, [db, d], [ceilDiv(N, WG), 1, 1]);
+    const dropoutDispatch = (list: Dispatch[], inp: Rows, out: GPUBuffer, k: number) => {
+      const n = R * H;
+      const [x, y] = grid2d(ceilDiv(n, WG), maxGroups);
+      const constants = { N: n, BASE: k * n, IN_OFFSET: inp.offset, P: config.dropout, WG };
+      add(list, 'dropout', constants, [this.dropoutSeed!, inp.buffer, out], [x, y, 1]);
+    };
+
+    // Per-step range slots: slot 0 is [0, T) (persistent), slot 1 + t is [t, t + 1).
+    const ranges = pool.uniform('recurrence ranges', RANGE_SLOT * (T + 1));
+    const rangeData = new Uint32Array((RANGE_SLOT / 4) * (T + 1));
+    rangeData.set([0, T], 0);
+    for (let t = 0; t < T; t++) rangeData.set([t, t + 1], (RANGE_SLOT / 4) * (t + 1));
+    upload(device.queue, ranges, rangeData);
+    const range = (slot: number): GPUBufferBinding => ({ buffer: ranges, offset: RANGE_SLOT * slot, size: 8 });
+    const recur = (list: Dispatch[], kernel: string, T0: Record<string, number>, resources: (slot: number) => (GPUBuffer | GPUBufferBinding)[], backward: boolean) => {
+      if (recurrence.kind === 'persistent') {
+        add(list, kernel, { ...T0, WG: recurrence.workgroup }, resources(0), [1, B, 1]);
+      } else {
+        for (let i = 0; i < T; i++) {
+          const t = backward ? T - 1 - i : i;
+          add(list, kernel, { ...T0, WG }, resources(1 + t), [ceilDiv(H, WG), B, 1]);
+        }
+      }
+    };
+
+    // Forward.
+    const embedded = E > 0 ? storage('embedded', R * E) : null;
+    if (embedded) add(this.forward, 'embedding', { R, E, WG }, [p(ENCODER), this.inputs, embedded], [ceilDiv(R * E, WG), 1, 1]);
+    const layerBuffers: GpuLayerBuffers[] = [];
+    for (let k = 0; k < L; k++) {
+      const n = layerTensorNames(config, k);
+      const hs = storage(`hs l${k}`, (T + 1) * B * H);
+      const dgates = grads ? storage(`dgates l${k}`, R * GH) : null;
+      const buffers: Omit<GpuLayerBuffers, 'range'> = {
+        xproj: storage(`xproj l${k}`, R * GH),
+        hs,
+        cs: cell.hasCellState ? storage(`cs l${k}`, (T + 1) * B * H) : null,
+        reserve: cell.reserve > 0 ? storage(`reserve l${k}`, R * cell.reserve * H) : null,
+        dy: grads ? storage(`dy l${k}`, R * H) : hs,
+        dgates: dgates ?? hs,
+        dhgates: grads && cell.separateHiddenGrad ? storage(`dhgates l${k}`, R * GH) : (dgates ?? hs),
+        dh: grads && cell.separateHiddenGrad ? storage(`dh l${k}`, R * H) : null,
+        dc: grads && cell.hasCellState ? storage(`dc l${k}`, R * H) : null,
+        Whh: p(n.weightHh),
+        bhh: n.biasHh ? p(n.biasHh) : null,
+      };
+      const inSize = layerInputSize(config, k);
+      if (k === 0 && !embedded) {
+        add(this.forward, 'input_projection', { R, H: GH, V, WG }, [p(n.weightIh), p(n.biasIh), this.inputs, buffers.xproj], [ceilDiv(GH, WG), R, 1]);
+      } else {
+        const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
+        matmul(this.forward, buffers.xproj, x, p(n.weightIh), p(n.biasIh), { M: R, N: GH, K: inSize, transA: false, transB: true, accumulate: false });
+      }
+      const constants = { T, B, H };
+      recur(this.forward, `${config.cell}_forward`, constants, (slot) => gpuCell.forward({ ...buffers, range: range(slot) }), false);
+      let y: Rows = { buffer: hs, offset: B * H };
+      if (dropout && k < L - 1) {
+        y = { buffer: storage(`y l${k}`, R * H), offset: 0 };
+        dropoutDispatch(this.forward, { buffer: hs, offset: B * H }, y.buffer, k);
+      }
+      this.layers.push({ hs, cs: buffers.cs, y });
+      layerBuffers.push({ ...buffers, range: range(0) });
+    }
+    const top = this.layers[L - 1];
+    matmul(this.forward, this.logits, top.y, p(DECODER_WEIGHT), p(DECODER_BIAS), { M: R, N: V, K: H, transA: false, transB: true, accumulate: false });
+    add(this.forward, 'softmax_cross_entropy', { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup }, [this.logits, this.targets, this.rowLoss, dlogits], [R, 1, 1]);
+    if (!grads) return;
+
+    // Backward: the output layer, then each layer from the top, each adding into its gradient slices.
+    const dlog: Rows = { buffer: dlogits, offset: 0 };
+    matmul(this.backward, g(DECODER_WEIGHT), dlog, top.y, null, { M: V, N: H, K: R, transA: true, transB: false, accumulate: true });
+    biasGrad(g(DECODER_BIAS), dlogits, V);
+    matmul(this.backward, layerBuffers[L - 1].dy, dlog, p(DECODER_WEIGHT), null, { M: R, N: H, K: V, transA: false, transB: false, accumulate: false });
+    const dxRaw = dropout ? storage('dx before dropout', R * H) : null;
+    const dembedded = embedded ? storage('dembedded', R * E) : null;
+    for (let k = L - 1; k >= 0; k--) {
+      const n = layerTensorNames(config, k);
+      const buffers = layerBuffers[k];
+      recur(this.backward, `${config.cell}_backward`, { T, B, H }, (slot) => gpuCell.backward({ ...buffers, range: range(slot) }), true);
+      const dg: Rows = { buffer: buffers.dgates, offset: 0 };
+      matmul(this.backward, g(n.weightHh), { buffer: buffers.dhgates, offset: 0 }, { buffer: buffers.hs, offset: 0 }, null, {
+        M: GH,
+        N: H,
+        K: R,
+        transA: true,
+        transB: false,
+        accumulate: true,
+      });
+      if (n.biasHh) biasGrad(g(n.biasHh), buffers.dhgates, GH);
+      const inSize = layerInputSize(config, k);
+      if (k === 0 && !embedded) {
+        add(this.backward, 'input_projection_backward', { R, V, N: GH, WG }, [g(n.weightIh), buffers.dgates, this.inputs], [ceilDiv(GH * V, WG), 1, 1]);
+      } else {
+        const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
+        matmul(this.backward, g(n.weightIh), dg, x, null, { M: GH, N: inSize, K: R, transA: true, transB: false, accumulate: true });
+        // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
+        const dx = k === 0 ? dembedded! : dropout ? dxRaw! : layerBuffers[k - 1].dy;
+        matmul(this.backward, dx, dg, p(n.weightIh), null, { M: R, N: inSize, K: GH, transA: false, transB: false, accumulate: false });
+        if (k > 0 && dropout) dropoutDispatch(this.backward, { buffer: dxRaw!, offset: 0 }, layerBuffers[k - 1].dy, k - 1);
+      }
+      biasGrad(g(n.biasIh), buffers.dgates, GH);
+    }
+    if (dembedded) add(this.backward, 'embedding_backward', { R, V, E, WG }, [g(ENCODER), dembedded, this.inputs], [ceilDiv(V * E, WG), 1, 1]);
+  }
+
+  /** Uploads a window's input ids (T, B) with their grouping by id, and the step's dropout seed. */
+  uploadInputs(queue: GPUQueue, ids: Uint32Array, dropoutSeed = 0): void {
+    packInputs(this.packedInputs, ids, this.T * this.B, this.config.vocabSize);
+    upload(queue, this.inputs, this.packedInputs);
+    if (this.dropoutSeed) upload(queue, this.dropoutSeed, new Uint32Array([dropoutSeed, 0, 0, 0]));
+  }
+
+  static encode(pass: GPUComputePassEncoder, dispatches: Dispatch[]): void {
+    for (const d of dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.workgroups);
+    }
+  }
+
+  /** Records hs[T] -> hs[0] (and cs) for every layer: the last state carried into the next window. */
+  encodeCarry(encoder: GPUCommandEncoder): void {
+    const BH4 = this.B * this.config.hiddenSize * 4;
+    for (const l of this.layers) {
+      for (const s of l.cs ? [l.hs, l.cs] : [l.hs]) {
+        encoder.copyBufferToBuffer(s, this.T * BH4, this.carry, 0, BH4);
+        encoder.copyBufferToBuffer(this.carry, 0, s, 0, BH4);
+      }
+    }
+  }
+
+  /** Records a zero carried state for every layer. */
+  encodeReset(encoder: GPUCommandEncoder): void {
+    const BH4 = this.B * this.config.hiddenSize * 4;
+    for (const l of this.layers) {
+      encoder.clearBuffer(l.hs, 0, BH4);
+      if (l.cs) encoder.clearBuffer(l.cs, 0, BH4);
+    }
+  }
+}
