@@ -1,0 +1,104 @@
+import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
+import { serveStatic, tempDir } from './browser.ts';
+import { buildPageInto, FIREFOX, firefoxInstalled, launchFirefox, type FirefoxSession } from './firefox_browser.ts';
+
+// The built page in Debian's Firefox ESR: its WebGPU is wgpu with the naga shader compiler, not Chromium's
+// Dawn and Tint, so the kernel validation page here is a second, independent check of every kernel, and a
+// short training run checks the worker's GPU path end to end. Firefox hides the adapter's name from pages;
+// the Vulkan loader's log says which driver it opened (printed, and named in the README).
+//
+// Without firefox-esr the tests are skipped on a developer's machine and fail under CI=true; a Firefox
+// without WebGPU fails everywhere.
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const installed = await firefoxInstalled();
+const ITERS = 200;
+
+let server: Server;
+let baseUrl: string;
+let dist: string | undefined;
+let firefox: FirefoxSession;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function data(selector: string, key: string): Promise<string | undefined> {
+  return page.$eval(selector, (el, k) => (el as HTMLElement).dataset[k], key);
+}
+
+async function text(selector: string): Promise<string> {
+  return page.$eval(selector, (el) => el.textContent ?? '');
+}
+
+describe.skipIf(!installed && !CI)(`Firefox (${FIREFOX})`, () => {
+  beforeAll(async () => {
+    if (!installed) throw new Error(`${FIREFOX} is missing: run .ci/install-system-deps`);
+    dist = await tempDir();
+    await buildPageInto(dist);
+    ({ server, url: baseUrl } = await serveStatic(dist));
+    firefox = await launchFirefox();
+    page = await firefox.browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
+    console.log(`firefox: ${await firefox.browser.version()}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await firefox?.browser.close();
+    await new Promise((resolve) => server?.close(resolve));
+    if (dist) await rm(dist, { recursive: true, force: true });
+  });
+
+  it('passes every kernel check of the validation page on its WebGPU adapter', async () => {
+    const t0 = performance.now();
+    await page.goto(baseUrl + 'validate.html#run');
+    await page.waitForSelector('#adapter:not([data-state="probing"])', { timeout: 30_000 });
+    const adapterLine = await text('#adapter');
+    // A Firefox without WebGPU (ESR before 153 on Linux, or a blocked driver) fails here, with its reason.
+    expect(await data('#adapter', 'state'), adapterLine).toBe('gpu');
+    const fallback = await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.info.isFallbackAdapter ?? null);
+    console.log(`firefox adapter: page says "${adapterLine}"; isFallbackAdapter ${fallback}`);
+    console.log(`firefox vulkan device: ${firefox.vulkanDevices().join('; ') || 'none logged'}`);
+
+    await page.waitForSelector('#summary[data-state="done"]', { timeout: 150_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const failures = await page.$$eval('tr.fail', (rows) => rows.map((r) => r.textContent));
+    const passed = Number(await data('#summary', 'passed'));
+    console.log(
+      `firefox validation: ${passed} of ${KERNEL_CASES.length} cases passed in ${seconds.toFixed(1)} s ("${await text('#summary')}")`,
+    );
+    expect(failures).toEqual([]);
+    expect(Number(await data('#summary', 'total'))).toBe(KERNEL_CASES.length);
+    expect(passed).toBe(KERNEL_CASES.length);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
+  it(`trains on the GPU in its worker and lowers the loss over ${ITERS} iterations`, async () => {
+    await page.goto(baseUrl + 'index.html');
+    await page.waitForSelector('#adapter:not([data-state="probing"])', { timeout: 30_000 });
+    expect(await data('#adapter', 'state'), await text('#adapter')).toBe('gpu');
+    await page.waitForSelector('#corpus-info[data-chars]');
+    await page.locator('#iters').fill(String(ITERS));
+    const t0 = performance.now();
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    expect(await text('#device')).toMatch(/^GPU: /);
+    expect(await text('#iter')).toBe(String(ITERS));
+    const trend = async (k: string) => Number(await data('#loss-trend', k));
+    // From the uniform prediction's 25 ln 65 = 104.4: the window loss falls fast, the smoothed one slowly.
+    expect(await trend('firstSmoothLoss')).toBeCloseTo(25 * Math.log(65), 1);
+    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.1);
+    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 10);
+    const charsPerSec = Number(await data('#chars-per-s', 'value'));
+    expect(charsPerSec).toBeGreaterThan(0);
+    console.log(
+      `firefox training: ${ITERS} iterations in ${seconds.toFixed(1)} s, ${Math.round(charsPerSec)} chars/s, ` +
+        `window loss ${(await trend('firstLoss')).toFixed(2)} -> ${(await trend('lastLoss')).toFixed(2)}, ` +
+        `smooth ${(await trend('firstSmoothLoss')).toFixed(2)} -> ${(await trend('lastSmoothLoss')).toFixed(2)}`,
+    );
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
