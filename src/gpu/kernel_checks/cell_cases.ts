@@ -23,7 +23,8 @@ import { KernelCheckError, randomArray, randomIds, type Binding, type KernelCase
 // Every recurrence kernel serves two dispatch modes, and each is checked: per-step (workgroups
 // (ceil(H / WG), B), one dispatch per step with range [t, t+1), backward from T-1 down to 0), where after
 // every step the rows written so far must match and the rows not yet written must still be NaN; and
-// persistent (workgroups (1, B), one dispatch with range [0, T)) at WG 4 (units loop over H) and WG 64.
+// persistent (workgroups (1, B), one dispatch with range [0, T)) at WG 4 (units loop over H) and WG 64, and
+// at WG 64 over two ranges, the way a scheduler would split a window.
 //
 // Tolerances, |gpu - cpu| <= atol + rtol |cpu|: the CPU twins accumulate in float64 and store float32; the
 // GPU sums up to 4H = 1028 float32 products of size ~1/sqrt(H) (weights scaled so pre-activations are
@@ -45,12 +46,15 @@ interface Mode {
   name: string;
   WG: number;
   perStep: boolean;
+  /** Persistent over two ranges, [0, floor(T/2)) and the rest (in reverse order for backward): a window in chunks. */
+  split?: boolean;
 }
 
 const MODES: Mode[] = [
   { name: 'per-step', WG: 64, perStep: true },
   { name: 'persistent WG 4', WG: 4, perStep: false },
   { name: 'persistent WG 64', WG: 64, perStep: false },
+  { name: 'persistent WG 64 in two ranges', WG: 64, perStep: false, split: true },
 ];
 
 const FORWARD_TOL = { atol: 2e-5, rtol: 1e-4 };
@@ -87,7 +91,19 @@ async function checkRecurrence(
   const withWG = { ...constants, WG: mode.WG };
   let current = states.map((s) => s.initial);
   if (!mode.perStep) {
-    current = await k.run(kernel, withWG, bindings(new Uint32Array([0, T, 0, 0]), current), [1, B]);
+    const m = Math.floor(T / 2); // 0 when T = 1: an empty range first
+    const ranges = !mode.split
+      ? [[0, T]]
+      : backward
+        ? [
+            [m, T],
+            [0, m],
+          ]
+        : [
+            [0, m],
+            [m, T],
+          ];
+    for (const [t0, t1] of ranges) current = await k.run(kernel, withWG, bindings(new Uint32Array([t0, t1, 0, 0]), current), [1, B]);
   } else {
     const steps = Array.from({ length: T }, (_, i) => (backward ? T - 1 - i : i));
     for (const t of steps) {
