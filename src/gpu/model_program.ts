@@ -183,13 +183,13 @@ export class ModelProgram {
       };
       add(list, kernels.matmul(call), constants, [a.buffer, bBinding, bias ?? noBias, c], matmulWorkgroups(call));
     };
+    const grid = (count: number): [number, number, number] => [...grid2d(ceilDiv(count, WG), maxGroups), 1];
     const biasGrad = (db: GPUBufferBinding, d: GPUBuffer, N: number) =>
-      add(this.backward, 'bias_grad', { R, N, WG }, [db, d], [ceilDiv(N, WG), 1, 1]);
+      add(this.backward, 'bias_grad', { R, N, WG }, [db, d], grid(N));
     const dropoutDispatch = (list: Dispatch[], inp: Rows, out: GPUBuffer, k: number) => {
       const n = R * H;
-      const [x, y] = grid2d(ceilDiv(n, WG), maxGroups);
       const constants = { N: n, BASE: k * n, IN_OFFSET: inp.offset, P: config.dropout, WG };
-      add(list, 'dropout', constants, [this.dropoutSeed!, inp.buffer, out], [x, y, 1]);
+      add(list, 'dropout', constants, [this.dropoutSeed!, inp.buffer, out], grid(n));
     };
 
     // Per-step range slots: slot 0 is [0, T) (persistent), slot 1 + t is [t, t + 1).
@@ -212,7 +212,7 @@ export class ModelProgram {
 
     // Forward.
     const embedded = E > 0 ? storage('embedded', R * E) : null;
-    if (embedded) add(this.forward, 'embedding', { R, E, WG }, [p(ENCODER), this.inputs, embedded], [ceilDiv(R * E, WG), 1, 1]);
+    if (embedded) add(this.forward, 'embedding', { R, E, WG }, [p(ENCODER), this.inputs, embedded], grid(R * E));
     const layerBuffers: GpuLayerBuffers[] = [];
     for (let k = 0; k < L; k++) {
       const n = layerTensorNames(config, k);
@@ -276,7 +276,7 @@ export class ModelProgram {
       if (n.biasHh) biasGrad(g(n.biasHh), buffers.dhgates, GH);
       const inSize = layerInputSize(config, k);
       if (k === 0 && !embedded) {
-        add(this.backward, 'input_projection_backward', { R, V, N: GH, WG }, [g(n.weightIh), buffers.dgates, this.inputs], [ceilDiv(GH * V, WG), 1, 1]);
+        add(this.backward, 'input_projection_backward', { R, V, N: GH, WG }, [g(n.weightIh), buffers.dgates, this.inputs], grid(GH * V));
       } else {
         const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
         matmul(this.backward, g(n.weightIh), dg, x, null, { M: GH, N: inSize, K: R, transA: true, transB: false, accumulate: true });
@@ -287,7 +287,7 @@ export class ModelProgram {
       }
       biasGrad(g(n.biasIh), buffers.dgates, GH);
     }
-    if (dembedded) add(this.backward, 'embedding_backward', { R, V, E, WG }, [g(ENCODER), dembedded, this.inputs], [ceilDiv(V * E, WG), 1, 1]);
+    if (dembedded) add(this.backward, 'embedding_backward', { R, V, E, WG }, [g(ENCODER), dembedded, this.inputs], grid(V * E));
   }
 
   /** Uploads a window's input ids (T, B) with their grouping by id, and the step's dropout seed. */

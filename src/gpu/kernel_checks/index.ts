@@ -1,3 +1,17 @@
+import {
+  adagradUpdateCases,
+  biasGradCases,
+  dropoutCases,
+  embeddingBackwardCases,
+  embeddingCases,
+  gruBackwardCases,
+  gruForwardCases,
+  inputProjectionBackwardCases,
+  lstmBackwardCases,
+  lstmForwardCases,
+  rnnBackwardCases,
+  rnnForwardCases,
+} from './cell_cases.ts';
 import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
 import type { KernelCase } from './runner.ts';
 
@@ -15,4 +29,16 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...inputProjectionCases(),
   ...softmaxCases(),
   ...lossReduceCases(),
+  ...rnnForwardCases(),
+  ...rnnBackwardCases(),
+  ...lstmForwardCases(),
+  ...lstmBackwardCases(),
+  ...gruForwardCases(),
+  ...gruBackwardCases(),
+  ...dropoutCases(),
+  ...embeddingCases(),
+  ...embeddingBackwardCases(),
+  ...inputProjectionBackwardCases(),
+  ...biasGradCases(),
+  ...adagradUpdateCases(),
 ];

@@ -1,0 +1,460 @@
+import { adagradUpdate } from '../../cpu/adagrad_update.ts';
+import { biasGrad } from '../../cpu/bias_grad.ts';
+import { dropout } from '../../cpu/dropout.ts';
+import { embedding } from '../../cpu/embedding.ts';
+import { embeddingBackward } from '../../cpu/embedding_backward.ts';
+import { gruBackward } from '../../cpu/gru_backward.ts';
+import { gruForward } from '../../cpu/gru_forward.ts';
+import { inputProjectionBackward } from '../../cpu/input_projection_backward.ts';
+import { lstmBackward } from '../../cpu/lstm_backward.ts';
+import { lstmForward } from '../../cpu/lstm_forward.ts';
+import { rnnBackward } from '../../cpu/rnn_backward.ts';
+import { rnnForward } from '../../cpu/rnn_forward.ts';
+import { ADAGRAD_EPS } from '../../model/config.ts';
+import type { Rng } from '../../model/rng.ts';
+import { grid2d, type Constants } from '../kernels.ts';
+import { packInputs } from '../rnn_program.ts';
+import { KernelCheckError, randomArray, randomIds, type Binding, type KernelCase, type KernelComparisons } from './runner.ts';
+
+// The cells' recurrences (rnn, lstm, gru forward and backward) and the element-wise and reduction kernels of
+// a layered model (dropout, embedding and its backward, the input projection's and biases' weight
+// gradients, AdaGrad), each against its CPU twin in src/cpu.
+//
+// Every recurrence kernel serves two dispatch modes, and each is checked: per-step (workgroups
+// (ceil(H / WG), B), one dispatch per step with range [t, t+1), backward from T-1 down to 0), where after
+// every step the rows written so far must match and the rows not yet written must still be NaN; and
+// persistent (workgroups (1, B), one dispatch with range [0, T)) at WG 4 (units loop over H) and WG 64, and
+// at WG 64 over two ranges, the way a scheduler would split a window.
+//
+// Tolerances, |gpu - cpu| <= atol + rtol |cpu|: the CPU twins accumulate in float64 and store float32; the
+// GPU sums up to 4H = 1028 float32 products of size ~1/sqrt(H) (weights scaled so pre-activations are
+// O(1)), whose rounding is ~sqrt(H) * 6e-8 typically and H * 6e-8 = 1.5e-5 at worst, plus WGSL exp/tanh,
+// whose accuracy is only loosely specified (a few ulp on SwiftShader, ~1e-6 absolute near 0). States and
+// gates are O(1) and the error compounds over T <= 5 steps, so forward outputs get atol 2e-5, rtol 1e-4;
+// backward gradients grow by up to ~|Whh| per step and carry the forward's rounding in reverse, so 5e-5, 2e-4.
+
+/** [T, B, H]: 1s, one past a SIMD width, around the 64-wide workgroup, H = 257 > 256, and a single stream. */
+const CELL_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 2, 7],
+  [5, 3, 65],
+  [2, 2, 257],
+  [4, 1, 100],
+];
+
+interface Mode {
+  name: string;
+  WG: number;
+  perStep: boolean;
+  /** Persistent over two ranges, [0, floor(T/2)) and the rest (in reverse order for backward): a window in chunks. */
+  split?: boolean;
+}
+
+const MODES: Mode[] = [
+  { name: 'per-step', WG: 64, perStep: true },
+  { name: 'persistent WG 4', WG: 4, perStep: false },
+  { name: 'persistent WG 64', WG: 64, perStep: false },
+  { name: 'persistent WG 64 in two ranges', WG: 64, perStep: false, split: true },
+];
+
+const FORWARD_TOL = { atol: 2e-5, rtol: 1e-4 };
+const BACKWARD_TOL = { atol: 5e-5, rtol: 2e-4 };
+
+/** One read-write buffer of a recurrence kernel, stored as rows of `rowLen` floats per step. */
+interface StateBuffer {
+  name: string;
+  /** What the GPU buffer starts as: NaN wherever the kernel must write, the carried state elsewhere. */
+  initial: Float32Array;
+  /** The CPU twin's result over the whole window, from the same start. */
+  cpu: Float32Array;
+  rowLen: number;
+  /** Step t writes row t + shift (1 for hs and cs, whose row 0 is the carried state; 0 otherwise). */
+  shift: number;
+}
+
+/**
+ * Runs a recurrence kernel over a window of T steps in `mode` and compares its read-write buffers with the
+ * CPU twin's. `bindings(range, states)` gives the kernel's bindings for one dispatch, with the states (in
+ * the order of `states`) as outputs starting from the given values.
+ */
+async function checkRecurrence(
+  k: KernelComparisons,
+  kernel: string,
+  constants: Constants,
+  [T, B, H]: [number, number, number],
+  mode: Mode,
+  backward: boolean,
+  states: StateBuffer[],
+  bindings: (range: Uint32Array, current: Float32Array[]) => Binding[],
+): Promise<void> {
+  const tol = backward ? BACKWARD_TOL : FORWARD_TOL;
+  const withWG = { ...constants, WG: mode.WG };
+  let current = states.map((s) => s.initial);
+  if (!mode.perStep) {
+    const m = Math.floor(T / 2); // 0 when T = 1: an empty range first
+    const ranges = !mode.split
+      ? [[0, T]]
+      : backward
+        ? [
+            [m, T],
+            [0, m],
+          ]
+        : [
+            [0, m],
+            [m, T],
+          ];
+    for (const [t0, t1] of ranges) current = await k.run(kernel, withWG, bindings(new Uint32Array([t0, t1, 0, 0]), current), [1, B]);
+  } else {
+    const steps = Array.from({ length: T }, (_, i) => (backward ? T - 1 - i : i));
+    for (const t of steps) {
+      current = await k.run(kernel, withWG, bindings(new Uint32Array([t, t + 1, 0, 0]), current), [Math.ceil(H / mode.WG), B]);
+      states.forEach((s, i) => {
+        // Rows done so far: [0, t + shift] forward, [t, T) backward; the others must still be NaN.
+        const [lo, hi] = backward ? [t * s.rowLen, s.cpu.length] : [0, (t + 1 + s.shift) * s.rowLen];
+        k.close(current[i].subarray(lo, hi), s.cpu.subarray(lo, hi), tol.atol, tol.rtol, `${s.name} after step ${t}`, s.name);
+        expectUntouched(current[i], lo, hi, `${s.name} after step ${t}`);
+      });
+    }
+  }
+  states.forEach((s, i) => k.close(current[i], s.cpu, tol.atol, tol.rtol, s.name));
+}
+
+/** Everything outside [lo, hi) is still NaN (the poison). */
+function expectUntouched(a: Float32Array, lo: number, hi: number, what: string): void {
+  for (let i = 0; i < a.length; i++) {
+    if ((i < lo || i >= hi) && !Number.isNaN(a[i])) throw new KernelCheckError(`${what}: element ${i} was written (${a[i]}) out of turn`);
+  }
+}
+
+/** A (T+1, B, H) state buffer: row 0 given, the rest poisoned. */
+function carried(rng: Rng, T: number, B: number, H: number): Float32Array {
+  const s = new Float32Array((T + 1) * B * H).fill(NaN);
+  s.set(randomArray(rng, B * H));
+  return s;
+}
+
+const nans = (n: number) => new Float32Array(n).fill(NaN);
+
+function state(name: string, initial: Float32Array, rowLen: number, shift: number): StateBuffer {
+  return { name, initial, cpu: initial.slice(), rowLen, shift };
+}
+
+function cellCases(
+  group: string,
+  run: (k: KernelComparisons, rng: Rng, shape: [number, number, number], mode: Mode) => Promise<void>,
+): KernelCase[] {
+  return CELL_SHAPES.flatMap((shape) =>
+    MODES.map((mode) => ({
+      group,
+      name: `T=${shape[0]} B=${shape[1]} H=${shape[2]} ${mode.name}`,
+      run: (k: KernelComparisons, rng: Rng) => run(k, rng, shape, mode),
+    })),
+  );
+}
+
+/** A forward window of the LSTM twin on random inputs: what lstm_backward reads. */
+function lstmWindow(rng: Rng, T: number, B: number, H: number) {
+  const xproj = randomArray(rng, T * B * 4 * H);
+  const Whh = randomArray(rng, 4 * H * H, 1 / Math.sqrt(H));
+  const bhh = randomArray(rng, 4 * H, 0.5);
+  const hs = carried(rng, T, B, H);
+  const cs = carried(rng, T, B, H);
+  const reserve = nans(T * B * 4 * H);
+  return { xproj, Whh, bhh, hs, cs, reserve };
+}
+
+/** A forward window of the GRU twin on random inputs: what gru_backward reads. */
+function gruWindow(rng: Rng, T: number, B: number, H: number) {
+  const xproj = randomArray(rng, T * B * 3 * H);
+  const Whh = randomArray(rng, 3 * H * H, 1 / Math.sqrt(H));
+  const bhh = randomArray(rng, 3 * H, 0.5);
+  const hs = carried(rng, T, B, H);
+  const reserve = nans(T * B * 4 * H);
+  return { xproj, Whh, bhh, hs, reserve };
+}
+
+export function rnnForwardCases(): KernelCase[] {
+  return cellCases('rnn_forward', async (k, rng, [T, B, H], mode) => {
+    const xproj = randomArray(rng, T * B * H);
+    const Whh = randomArray(rng, H * H, 1 / Math.sqrt(H));
+    const hs = state('hs', carried(rng, T, B, H), B * H, 1);
+    rnnForward(hs.cpu, xproj, Whh, 0, T, B, H);
+    await checkRecurrence(k, 'rnn_forward', { B, H }, [T, B, H], mode, false, [hs], (range, [h]) => [
+      { uniform: range },
+      { input: xproj },
+      { input: Whh },
+      { output: h.length, initial: h },
+    ]);
+  });
+}
+
+export function rnnBackwardCases(): KernelCase[] {
+  return cellCases('rnn_backward', async (k, rng, [T, B, H], mode) => {
+    const Whh = randomArray(rng, H * H, 1 / Math.sqrt(H));
+    const hs = carried(rng, T, B, H);
+    rnnForward(hs, randomArray(rng, T * B * H), Whh, 0, T, B, H);
+    const dy = randomArray(rng, T * B * H);
+    const dgates = state('dgates', nans(T * B * H), B * H, 0);
+    rnnBackward(dgates.cpu, dy, hs, Whh, 0, T, T, B, H);
+    await checkRecurrence(k, 'rnn_backward', { T, B, H }, [T, B, H], mode, true, [dgates], (range, [dg]) => [
+      { uniform: range },
+      { output: dg.length, initial: dg },
+      { input: dy },
+      { input: hs },
+      { input: Whh },
+    ]);
+  });
+}
+
+export function lstmForwardCases(): KernelCase[] {
+  return cellCases('lstm_forward', async (k, rng, [T, B, H], mode) => {
+    const w = lstmWindow(rng, T, B, H);
+    const hs = state('hs', w.hs, B * H, 1);
+    const cs = state('cs', w.cs, B * H, 1);
+    const reserve = state('reserve', w.reserve, B * 4 * H, 0);
+    lstmForward(hs.cpu, cs.cpu, reserve.cpu, w.xproj, w.Whh, w.bhh, 0, T, B, H);
+    await checkRecurrence(k, 'lstm_forward', { B, H }, [T, B, H], mode, false, [hs, cs, reserve], (range, [h, c, r]) => [
+      { uniform: range },
+      { input: w.xproj },
+      { input: w.Whh },
+      { input: w.bhh },
+      { output: h.length, initial: h },
+      { output: c.length, initial: c },
+      { output: r.length, initial: r },
+    ]);
+  });
+}
+
+export function lstmBackwardCases(): KernelCase[] {
+  return cellCases('lstm_backward', async (k, rng, [T, B, H], mode) => {
+    const w = lstmWindow(rng, T, B, H);
+    lstmForward(w.hs, w.cs, w.reserve, w.xproj, w.Whh, w.bhh, 0, T, B, H);
+    const dy = randomArray(rng, T * B * H);
+    const dgates = state('dgates', nans(T * B * 4 * H), B * 4 * H, 0);
+    const dc = state('dc', nans(T * B * H), B * H, 0);
+    lstmBackward(dgates.cpu, dc.cpu, dy, w.cs, w.reserve, w.Whh, 0, T, T, B, H);
+    await checkRecurrence(k, 'lstm_backward', { T, B, H }, [T, B, H], mode, true, [dgates, dc], (range, [dg, d]) => [
+      { uniform: range },
+      { output: dg.length, initial: dg },
+      { output: d.length, initial: d },
+      { input: dy },
+      { input: w.cs },
+      { input: w.reserve },
+      { input: w.Whh },
+    ]);
+  });
+}
+
+export function gruForwardCases(): KernelCase[] {
+  return cellCases('gru_forward', async (k, rng, [T, B, H], mode) => {
+    const w = gruWindow(rng, T, B, H);
+    const hs = state('hs', w.hs, B * H, 1);
+    const reserve = state('reserve', w.reserve, B * 4 * H, 0);
+    gruForward(hs.cpu, reserve.cpu, w.xproj, w.Whh, w.bhh, 0, T, B, H);
+    await checkRecurrence(k, 'gru_forward', { B, H }, [T, B, H], mode, false, [hs, reserve], (range, [h, r]) => [
+      { uniform: range },
+      { input: w.xproj },
+      { input: w.Whh },
+      { input: w.bhh },
+      { output: h.length, initial: h },
+      { output: r.length, initial: r },
+    ]);
+  });
+}
+
+export function gruBackwardCases(): KernelCase[] {
+  return cellCases('gru_backward', async (k, rng, [T, B, H], mode) => {
+    const w = gruWindow(rng, T, B, H);
+    gruForward(w.hs, w.reserve, w.xproj, w.Whh, w.bhh, 0, T, B, H);
+    const dy = randomArray(rng, T * B * H);
+    const dgates = state('dgates', nans(T * B * 3 * H), B * 3 * H, 0);
+    const dhgates = state('dhgates', nans(T * B * 3 * H), B * 3 * H, 0);
+    const dh = state('dh', nans(T * B * H), B * H, 0);
+    gruBackward(dgates.cpu, dhgates.cpu, dh.cpu, dy, w.hs, w.reserve, w.Whh, 0, T, T, B, H);
+    await checkRecurrence(k, 'gru_backward', { T, B, H }, [T, B, H], mode, true, [dgates, dhgates, dh], (range, [dg, dhg, d]) => [
+      { uniform: range },
+      { output: dg.length, initial: dg },
+      { output: dhg.length, initial: dhg },
+      { output: d.length, initial: d },
+      { input: dy },
+      { input: w.hs },
+      { input: w.reserve },
+      { input: w.Whh },
+    ]);
+  });
+}
+
+/** Workgroups for `count` invocations of WG each, 2-D past the per-dimension limit. */
+function elementGrid(k: KernelComparisons, count: number, WG: number): [number, number] {
+  return grid2d(Math.ceil(count / WG), k.device.limits.maxComputeWorkgroupsPerDimension);
+}
+
+export function dropoutCases(): KernelCase[] {
+  // [N, WG, BASE, P]: WG 1 with N = 70000 takes the 2-D grid (over 65535 workgroups) at a small size.
+  const shapes: [number, number, number, number][] = [
+    [1, 64, 0, 0.5],
+    [65, 64, 12345, 0.25],
+    [1000, 64, 7, 0.3],
+    [1000, 64, 0xfffffff0, 0],
+    [70000, 1, 3, 0.1],
+  ];
+  return shapes.map(([N, WG, BASE, P]) => ({
+    group: 'dropout',
+    name: `N=${N} WG=${WG} BASE=${BASE} P=${P}`,
+    async run(k, rng) {
+      const seed = rng.nextU32();
+      const inp = randomArray(rng, N);
+      const [out] = await k.run(
+        'dropout',
+        { N, BASE, P, WG },
+        [{ uniform: new Uint32Array([seed, 0, 0, 0]) }, { input: inp }, { output: N }],
+        elementGrid(k, N, WG),
+      );
+      const cpu = new Float32Array(N);
+      dropout(cpu, inp, seed, BASE, N, P);
+      // The mask is exact (a wrong one is off by |inp| / (1 - P)); a kept element differs only by x / (1 - P)
+      // on the GPU against x * (1 / (1 - P)) in float64 on the CPU: a few float32 ulp.
+      k.close(out, cpu, 0, 1e-6, 'out');
+    },
+  }));
+}
+
+/** [R, V, E]: 1s, a vocabulary larger than the rows (some ids absent), and E around the workgroup size. */
+const TABLE_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [6, 65, 7],
+  [15, 7, 65],
+  [4, 65, 100],
+  [4, 5, 257],
+];
+
+function packed(rng: Rng, R: number, V: number): { ids: Uint32Array; inputs: Uint32Array } {
+  const ids = randomIds(rng, R, V);
+  const inputs = new Uint32Array(2 * R + V + 1);
+  packInputs(inputs, ids, R, V);
+  return { ids, inputs };
+}
+
+export function embeddingCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, E]) => ({
+    group: 'embedding',
+    name: `R=${R} V=${V} E=${E}`,
+    async run(k, rng) {
+      const weight = randomArray(rng, V * E);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [x] = await k.run(
+        'embedding',
+        { R, E, WG },
+        [{ input: weight }, { input: inputs }, { output: R * E }],
+        elementGrid(k, R * E, WG),
+      );
+      const cpu = new Float32Array(R * E);
+      embedding(cpu, weight, ids, R, E);
+      k.close(x, cpu, 0, 0, 'x'); // a copy: exact
+    },
+  }));
+}
+
+export function embeddingBackwardCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, E]) => ({
+    group: 'embedding_backward',
+    name: `R=${R} V=${V} E=${E}`,
+    async run(k, rng) {
+      // dweight adds into what is there, so it cannot be poisoned; rows of absent ids must come back as they were.
+      const dweight = randomArray(rng, V * E);
+      const dx = randomArray(rng, R * E);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [gpu] = await k.run(
+        'embedding_backward',
+        { R, V, E, WG },
+        [{ output: V * E, initial: dweight.slice() }, { input: dx }, { input: inputs }],
+        elementGrid(k, V * E, WG),
+      );
+      embeddingBackward(dweight, dx, ids, R, E);
+      // Sums of at most R = 15 terms of size 1, added once on the GPU and term by term (float32 stores) on the CPU.
+      k.close(gpu, dweight, 1e-6, 1e-5, 'dweight');
+    },
+  }));
+}
+
+export function inputProjectionBackwardCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, N]) => ({
+    group: 'input_projection_backward',
+    name: `R=${R} V=${V} N=${N}`,
+    async run(k, rng) {
+      const dW = randomArray(rng, N * V);
+      const dgates = randomArray(rng, R * N);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [gpu] = await k.run(
+        'input_projection_backward',
+        { R, V, N, WG },
+        [{ output: N * V, initial: dW.slice() }, { input: dgates }, { input: inputs }],
+        elementGrid(k, N * V, WG),
+      );
+      inputProjectionBackward(dW, dgates, ids, R, N, V);
+      // As embedding_backward: sums of at most R = 15 terms of size 1.
+      k.close(gpu, dW, 1e-6, 1e-5, 'dW');
+    },
+  }));
+}
+
+export function biasGradCases(): KernelCase[] {
+  const shapes: [number, number, number][] = [
+    [1, 1, 64],
+    [6, 7, 64],
+    [15, 65, 64],
+    [40, 257, 64],
+    [3, 70000, 1],
+  ];
+  return shapes.map(([R, N, WG]) => ({
+    group: 'bias_grad',
+    name: `R=${R} N=${N} WG=${WG}`,
+    async run(k, rng) {
+      const db = randomArray(rng, N);
+      const d = randomArray(rng, R * N);
+      const [gpu] = await k.run('bias_grad', { R, N, WG }, [{ output: N, initial: db.slice() }, { input: d }], elementGrid(k, N, WG));
+      biasGrad(db, d, R, N);
+      // Float32 sums of at most 40 terms of size 1 against float64 sums: ~40 * 6e-8.
+      k.close(gpu, db, 5e-6, 1e-5, 'db');
+    },
+  }));
+}
+
+export function adagradUpdateCases(): KernelCase[] {
+  const shapes: [number, number][] = [
+    [1, 64],
+    [7, 64],
+    [1000, 64],
+    [70000, 1],
+  ];
+  return shapes.map(([N, WG]) => ({
+    group: 'adagrad_update',
+    name: `N=${N} WG=${WG}`,
+    async run(k, rng) {
+      const [lr, clip] = [0.1, 1];
+      const params = randomArray(rng, N);
+      const mem = randomArray(rng, N).map((x) => 0.1 + Math.abs(x));
+      // Scaled so that some gradients pass the clip and some do not; a quarter exactly zero (skipped).
+      const grads = randomArray(rng, N, 2).map((g, i) => (i % 4 === 1 ? 0 : g));
+      const [gpuParams, gpuGrads, gpuMem] = await k.run(
+        'adagrad_update',
+        { N, WG },
+        [
+          { uniform: new Float32Array([lr, clip, ADAGRAD_EPS, 0]) },
+          { output: N, initial: params.slice() },
+          { output: N, initial: grads.slice() },
+          { output: N, initial: mem.slice() },
+        ],
+        elementGrid(k, N, WG),
+      );
+      adagradUpdate(params, grads, mem, N, lr, clip);
+      // One multiply-add, one division and one sqrt per element: a few float32 ulp.
+      k.close(gpuMem, mem, 0, 1e-6, 'AdaGrad memory');
+      k.close(gpuParams, params, 1e-7, 1e-6, 'parameters');
+      k.close(gpuGrads, grads, 0, 0, 'gradients (zeroed)');
+    },
+  }));
+}
