@@ -238,8 +238,7 @@ export class ModelProgram {
         const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
         matmul(this.forward, buffers.xproj, x, p(n.weightIh), p(n.biasIh), { M: R, N: GH, K: inSize, transA: false, transB: true, accumulate: false });
       }
-      const constants = { T, B, H };
-      recur(this.forward, `${config.cell}_forward`, constants, (slot) => gpuCell.forward({ ...buffers, range: range(slot) }), false);
+      recur(this.forward, `${config.cell}_forward`, { B, H }, (slot) => gpuCell.forward({ ...buffers, range: range(slot) }), false);
       let y: Rows = { buffer: hs, offset: B * H };
       if (dropout && k < L - 1) {
         y = { buffer: storage(`y l${k}`, R * H), offset: 0 };

@@ -13,7 +13,7 @@ import { rnnForward } from '../../cpu/rnn_forward.ts';
 import { ADAGRAD_EPS } from '../../model/config.ts';
 import type { Rng } from '../../model/rng.ts';
 import { grid2d, type Constants } from '../kernels.ts';
-import { packInputs } from '../rnn_program.ts';
+import { packInputs } from '../model_program.ts';
 import { KernelCheckError, randomArray, randomIds, type Binding, type KernelCase, type KernelComparisons } from './runner.ts';
 
 // The cells' recurrences (rnn, lstm, gru forward and backward) and the element-wise and reduction kernels of
