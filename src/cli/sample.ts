@@ -1,10 +1,10 @@
-import { createBackend } from '../create_backend.ts';
+import { createBackend, selectBackend } from '../create_backend.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { Rng } from '../model/rng.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
-import { choiceOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr, str, UsageError } from './args.ts';
-import { adapterOption, BACKENDS, MAX_LENGTH } from './common.ts';
+import { intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr, str, UsageError } from './args.ts';
+import { adapterOption, backendOption, MAX_LENGTH } from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train.ts';
 
@@ -22,7 +22,9 @@ Options:
                        (default: one character drawn uniformly from the vocabulary)
   --argmax             always take the most likely character instead of sampling
   --seed S             seed of the random generator, 0 to 4294967295 (default ${DEFAULT_SEED})
-  --backend cpu|gpu    where to compute (default cpu)
+  --backend auto|cpu|gpu
+                       where to compute (default auto: the GPU when the machine has a hardware
+                       adapter, else the CPU; a line on stderr says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto)
   -h, --help           show this help
@@ -50,7 +52,7 @@ export async function runSample(argv: string[], io: Io): Promise<number> {
   const temperature = positiveNumberOption(o, 'temperature', 1);
   const argmax = o.argmax === true;
   const seed = intOption(o, 'seed', DEFAULT_SEED, 0, MAX_U32);
-  const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
+  const backendChoice = backendOption(o);
   const adapter = adapterOption(o);
   const prime = str(o, 'prime');
   if (prime === '') throw new UsageError('--prime is empty');
@@ -70,8 +72,13 @@ export async function runSample(argv: string[], io: Io): Promise<number> {
   }
 
   const session = makeSession(ck.model, { ...ck.train, batchSize: 1 });
-  const backend = await createBackend(backendKind, session.model, session.train, session.layout, { adapter });
+  const selection = await selectBackend(backendChoice, adapter);
+  const backend = await createBackend(selection.kind, session.model, session.train, session.layout, {
+    adapter,
+    gpuAdapter: selection.gpuAdapter,
+  });
   try {
+    if (selection.reason) io.err(`backend auto: ${selection.reason}\n`);
     io.err(`backend ${backend.kind}: ${backend.deviceName}\n`);
     backend.setState(inferenceState(session, ck));
     const ids = await backend.sample({ length, primeIds, temperature, argmax, from: 'zero' }, rng);

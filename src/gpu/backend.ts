@@ -12,6 +12,7 @@ import { chooseRecurrence, logitsCall, RnnProgram, type KernelChoice, type Recur
 import { Evaluator } from './evaluator.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
+import { deviceLostMessage, GpuDeviceError } from './device_error.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters and AdaGrad memory (two flat
 // buffers in the model's layout), the activations of one window, and the carried hidden state. A training step is one command buffer and one submit; the loss stays on the GPU unless asked for.
@@ -64,6 +65,9 @@ export class GpuBackend implements Backend {
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
   private uncaptured: string | null = null;
+  /** Rejects once the device is lost, so that a read waiting on it fails instead of hanging. */
+  private readonly lost: Promise<never>;
+  private lostMessage: string | null = null;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -79,6 +83,11 @@ export class GpuBackend implements Backend {
     this.device.addEventListener('uncapturederror', (e) => {
       this.uncaptured ??= (e as GPUUncapturedErrorEvent).error.message;
     });
+    this.lost = this.device.lost.then((info) => {
+      this.lostMessage = deviceLostMessage(info);
+      throw new GpuDeviceError(this.lostMessage);
+    });
+    this.lost.catch(() => {}); // destroy() loses the device too, with nobody reading
     this.pool = new BufferPool(this.device);
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
@@ -274,7 +283,8 @@ export class GpuBackend implements Backend {
     bytes: number,
     ctor?: T,
   ): Promise<Float32Array> {
-    await buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4);
+    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
+    await Promise.race([buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4), this.lost]);
     const copy = new (ctor ?? Float32Array)(buffer.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0));
     buffer.unmap();
     await this.checkErrors();
@@ -282,6 +292,7 @@ export class GpuBackend implements Backend {
   }
 
   private async checkErrors(): Promise<void> {
-    if (this.uncaptured) throw new Error(`WebGPU error: ${this.uncaptured}`);
+    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
+    if (this.uncaptured) throw new GpuDeviceError(`WebGPU error: ${this.uncaptured}`);
   }
 }

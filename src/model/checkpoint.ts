@@ -3,7 +3,7 @@ import { MIN_CHAR_RNN, type ModelConfig, type TrainConfig, modelConfig } from '.
 import { view } from './layout.ts';
 import type { RngState } from './rng.ts';
 import { rnnLayout, rnnTensors } from './rnn_cell.ts';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type F32Tensor } from './safetensors.ts';
+import { checkFinite, decodeSafetensors, encodeSafetensors, SafetensorsError, type F32Tensor } from './safetensors.ts';
 
 // A checkpoint is a safetensors file that PyTorch can read: the weights under torch.nn.RNN's state_dict
 // names (rnn.weight_ih_l0 [H, V], rnn.weight_hh_l0 [H, H], rnn.bias_ih_l0 [H], rnn.bias_hh_l0 [H],
@@ -87,7 +87,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   };
   let file;
   try {
-    file = decodeSafetensors(bytes);
+    file = checkFinite(decodeSafetensors(bytes));
   } catch (e) {
     if (e instanceof SafetensorsError) fail(e.message);
     throw e;

@@ -142,3 +142,32 @@ function readF32(bytes: Uint8Array, at: number, numel: number): Float32Array {
   for (let i = 0; i < numel; i++) out[i] = dv.getFloat32(at + 4 * i, true);
   return out;
 }
+
+/** The index of the first NaN or infinity in `data`, or -1 when every value is finite. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/**
+ * Refuses a file with a NaN or an infinity in any tensor (a model that diverged, or a corrupt file), naming
+ * the tensor, the first bad index (flat, and per dimension) and the value. Returns the file.
+ */
+export function checkFinite(file: SafetensorsFile): SafetensorsFile {
+  for (const [name, t] of file.tensors) {
+    const i = firstNonFinite(t.data);
+    if (i < 0) continue;
+    const at = t.shape.length > 1 ? ` [${unflatten(i, t.shape).join(', ')}]` : '';
+    throw new SafetensorsError(`tensor ${name} holds ${t.data[i]} at index ${i}${at}: every value must be finite`);
+  }
+  return file;
+}
+
+function unflatten(i: number, shape: number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return out;
+}
