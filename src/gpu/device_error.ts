@@ -6,6 +6,6 @@ export class GpuDeviceError extends Error {}
 
 /** The message of a lost device, from its GPUDeviceLostInfo. */
 export function deviceLostMessage(info: GPUDeviceLostInfo): string {
-  const reason = info.reason === 'destroyed' ? 'destroyed' : 'lost';
-  return `the GPU device was ${reason}${info.message ? ` (${info.message.replace(/\s*\n\s*/g, ' ').trim()})` : ''}`;
+  if (info.reason === 'destroyed') return 'the GPU device was destroyed';
+  return `the GPU device was lost${info.message ? ` (${info.message.replace(/\s*\n\s*/g, ' ').trim()})` : ''}`;
 }
