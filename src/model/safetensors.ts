@@ -70,7 +70,6 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const metadata = parseMetadata(header.__metadata__);
-  const tensors = new Map<string, F32Tensor>();
   const ranges: Array<[number, number, string]> = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -94,11 +93,20 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       );
     }
     ranges.push([begin, end, name]);
-    tensors.set(name, { shape: shape as number[], data: readF32(bytes, dataStart + begin, numel) });
   }
-  ranges.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw new SafetensorsError(`tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap in the data`);
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Overlaps are refused before anything is read, so that together the tensors are never larger than the
+  // file (a header naming one range many times would otherwise multiply it).
+  let covered = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin < covered) throw new SafetensorsError(`tensor ${name} overlaps another tensor in the data`);
+    covered = end;
+  }
+  const tensors = new Map<string, F32Tensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { shape, data_offsets: offsets } = entry as { shape: number[]; data_offsets: [number, number] };
+    tensors.set(name, { shape, data: readF32(bytes, dataStart + offsets[0], (offsets[1] - offsets[0]) / 4) });
   }
   return { tensors, metadata };
 }
