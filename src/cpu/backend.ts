@@ -48,7 +48,7 @@ export class CpuBackend implements Backend {
     const H = this.config.hiddenSize;
     const h = req.from === 'stream0' ? this.window.hs.slice(0, H) : new Float32Array(H);
     const out = new Uint32Array(req.length);
-    sample(out, h, this.weights(), H, this.config.vocabSize, req.primeIds, req.temperature, req.argmax, rng);
+    sample(out, h, this.weights(), H, this.config.vocabSize, req.primeIds, req.temperature, req.argmax, rng, req.topK, req.topP);
     return out;
   }
 

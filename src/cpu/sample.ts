@@ -1,5 +1,6 @@
 import type { Vec } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
+import { drawTopKTopP } from './sample_filter.ts';
 
 export interface RnnWeights {
   Wxh: Vec; // (H, V)
@@ -23,7 +24,11 @@ export function sample(
   temperature: number,
   argmax: boolean,
   rng: Rng,
+  topK = 0, // 0: off
+  topP = 1, // 1: off
 ): void {
+  const filtered = topK > 0 || topP < 1;
+  const weights = new Float64Array(V);
   const hNext = new Float64Array(H);
   const logits = new Float64Array(V);
   const feed = (x: number): void => {
@@ -43,7 +48,9 @@ export function sample(
       logits[v] = acc;
       if (acc > max) max = acc;
     }
-    out[n] = argmax ? argmaxOf(logits) : drawCategorical(logits, max, temperature, rng.uniform());
+    if (argmax) out[n] = argmaxOf(logits);
+    else if (filtered) out[n] = drawTopKTopP(logits, temperature, topK, topP, rng.uniform(), weights);
+    else out[n] = drawCategorical(logits, max, temperature, rng.uniform());
     feed(out[n]);
   }
 }

@@ -8,7 +8,7 @@ const SAMPLE_WG_LIMIT = 1; // sample.wgsl runs in a single workgroup
 
 /** sample.wgsl's buffers and pipeline, made on the first sample and grown for longer requests. */
 export class Sampler {
-  readonly scratch: GPUBuffer; // [h, hNext, logits]
+  readonly scratch: GPUBuffer; // [h, hNext, logits, ranks, weights]
   private readonly request: GPUBuffer;
   private readonly pipeline: GPUComputePipeline;
   private ids: GPUBuffer | null = null;
@@ -34,8 +34,8 @@ export class Sampler {
       OFF_WHY: off('Why'),
       OFF_BY: off('by'),
     });
-    this.scratch = pool.storage('sample scratch', (2 * H + V) * 4);
-    this.request = pool.uniform('sample request', 32);
+    this.scratch = pool.storage('sample scratch', (2 * H + 3 * V) * 4);
+    this.request = pool.uniform('sample request', 48);
   }
 
   encode(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[]): GPUBuffer {
@@ -48,10 +48,12 @@ export class Sampler {
       this.bindGroup = bind(this.lib.device, this.pipeline, [this.request, this.params, this.scratch, this.ids]);
     }
     const queue = this.lib.device.queue;
-    const request = new ArrayBuffer(32);
+    const request = new ArrayBuffer(48);
     new Uint32Array(request, 0, 3).set([P, req.length, req.argmax ? 1 : 0]);
     new Float32Array(request, 12, 1)[0] = 1 / req.temperature;
     new Uint32Array(request, 16, 4).set(rngState);
+    new Uint32Array(request, 32, 1)[0] = req.topK ?? 0;
+    new Float32Array(request, 36, 1)[0] = req.topP ?? 1;
     upload(queue, this.request, request);
     upload(queue, this.ids!, req.primeIds);
     const pass = encoder.beginComputePass();
