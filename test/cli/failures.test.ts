@@ -108,3 +108,12 @@ test('--backend auto (the default) says which backend it chose and why', async (
   expect(text.stderr).toMatch(/^backend auto: (cpu|gpu) \(.*\)$/m);
   // --backend gpu still takes SwiftShader when it is all there is (test/cli/backend_gpu.test.ts).
 });
+
+test("train --backend gpu times its summary after the GPU's last step, not when the steps were queued", async () => {
+  const r = await runCli(['train', '--backend', 'gpu', ...small, '--iters', '50', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const summary = jsonLines(r.stdout).at(-1)!;
+  expect(summary).toMatchObject({ type: 'summary', iters: 50, backend: 'gpu' });
+  expect(summary.seconds).toBeGreaterThan(0);
+  expect(summary.chars_per_s).toBeCloseTo((50 * 10) / summary.seconds, -2);
+});
