@@ -68,6 +68,8 @@ export class GpuBackend implements Backend {
   /** Rejects once the device is lost, so that a read waiting on it fails instead of hanging. */
   private readonly lost: Promise<never>;
   private lostMessage: string | null = null;
+  private stateReadback: GPUBuffer | null = null;
+  private stateReadbackBusy = false;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -213,15 +215,26 @@ export class GpuBackend implements Backend {
   async getState(): Promise<TrainingState> {
     const bytes = this.layout.totalFloats * 4;
     const BH4 = this.train.batchSize * this.config.hiddenSize * 4;
-    const staging = this.pool.readback('state readback', 2 * bytes + BH4 + 8);
+    // One staging buffer, reused: train reads the state at every log point (a second, concurrent read gets a
+    // temporary one).
+    const reuse = !this.stateReadbackBusy;
+    const staging = reuse
+      ? (this.stateReadback ??= this.pool.readback('state readback', 2 * bytes + BH4 + 8))
+      : this.tempReadback(2 * bytes + BH4 + 8);
+    this.stateReadbackBusy ||= reuse;
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes);
     encoder.copyBufferToBuffer(this.mem, 0, staging, bytes, bytes);
     encoder.copyBufferToBuffer(this.program.hs, 0, staging, 2 * bytes, BH4);
     encoder.copyBufferToBuffer(this.program.lossState, 0, staging, 2 * bytes + BH4, 8);
     this.submit(encoder);
-    const all = await this.read(staging, 2 * bytes + BH4 + 8);
-    staging.destroy();
+    let all: Float32Array;
+    try {
+      all = await this.read(staging, 2 * bytes + BH4 + 8);
+    } finally {
+      if (reuse) this.stateReadbackBusy = false;
+      else staging.destroy();
+    }
     const n = this.layout.totalFloats;
     return {
       params: all.slice(0, n),
@@ -270,6 +283,14 @@ export class GpuBackend implements Backend {
     this.profiler?.destroy();
     this.pool.destroy();
     this.device.destroy();
+  }
+
+  private tempReadback(bytes: number): GPUBuffer {
+    return this.device.createBuffer({
+      label: 'state readback (temporary)',
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   }
 
   private submit(encoder: GPUCommandEncoder): void {
