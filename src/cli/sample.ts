@@ -103,8 +103,8 @@ export async function runSample(argv: string[], io: Io): Promise<number> {
     backend.setState(inferenceState(session, ck));
     const ids = await backend.sample({ length, primeIds, temperature, argmax, topK, topP, from: 'zero' }, rng);
     // Without --prime, the drawn first character is the start of the text.
-    const text = vocab.decode(primeIds) + vocab.decode(ids);
-    io.out(text.endsWith('\n') ? text : text + '\n');
+    // Always one newline more, so that the text is exactly what stdout holds up to its last character.
+    io.out(vocab.decode(primeIds) + vocab.decode(ids) + '\n');
     return 0;
   } finally {
     backend.destroy();
