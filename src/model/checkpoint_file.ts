@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 
@@ -24,6 +24,10 @@ export async function saveCheckpoint(path: string, ck: Checkpoint): Promise<void
     }
     await rename(tmp, path);
     await syncDirectory(dirname(path));
+    if (!cleaned.has(path)) {
+      cleaned.add(path);
+      await removeStaleTemporaries(path);
+    }
   } catch (e) {
     await unlink(tmp).catch(() => {});
     const code = (e as NodeJS.ErrnoException).code;
@@ -55,5 +59,31 @@ async function syncDirectory(dir: string): Promise<void> {
     if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw e;
   } finally {
     await handle?.close();
+  }
+}
+
+const cleaned = new Set<string>();
+
+/**
+ * A process killed mid-save (SIGKILL, power loss) leaves its temporary file behind: the first save of a
+ * process removes those of `path` whose writer is no longer running.
+ */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || isRunning(Number(m[1]))) continue;
+    await unlink(join(dirname(path), name)).catch(() => {});
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

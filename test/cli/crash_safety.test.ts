@@ -46,7 +46,8 @@ test('SIGKILL at random moments never leaves an unreadable checkpoint', { timeou
     lastIter = saved.iter;
     loaded++;
   }
-  // The last checkpoint resumes to completion.
+  // The last checkpoint resumes to completion; its first save removes the temporary files of killed runs
+  // (each resumed run did the same for the runs before it).
   const done = await runCli([
     'train',
     '--backend',
@@ -57,13 +58,14 @@ test('SIGKILL at random moments never leaves an unreadable checkpoint', { timeou
     String(lastIter + 3),
     '--sample-every',
     '0',
+    '--save',
+    ck,
     '--json',
   ]);
   expect(done.code, done.stderr).toBe(0);
   expect(jsonLines(done.stdout).at(-1)).toMatchObject({ type: 'summary', iters: lastIter + 3 });
   const leftovers = readdirSync(dir).filter((f) => f.endsWith('.tmp')).length;
-  console.log(
-    `SIGKILL runs: ${kills}, checkpoints loaded: ${loaded}, last iteration ${lastIter}, temporary files left by kills: ${leftovers}`,
-  );
+  console.log(`SIGKILL runs: ${kills}, checkpoints loaded: ${loaded}, last iteration ${lastIter}, temporary files left: ${leftovers}`);
+  expect(leftovers).toBe(0);
   expect(loaded).toBe(kills);
 });
