@@ -187,7 +187,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     };
     // On the GPU, a host copy of the state at every log point, written with --save if the device is lost.
     const keepSnapshots = backend.kind === 'gpu' && savePath !== undefined;
-    const loseDeviceAt = testHookLoseDeviceAt();
+    const testHook = gpuFailureTestHook();
     const printSample = (e: SampleEvent): void => {
       if (json) return jsonLine(io, { type: 'sample', iter: e.iter, text: e.text });
       bar?.clear();
@@ -214,7 +214,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
           printLog(log);
           if (keepSnapshots) await saves.capture(position());
         }
-        if (trainer.iteration === loseDeviceAt) (backend as { ctx?: { device: GPUDevice } }).ctx?.device.destroy();
+        if (trainer.iteration === testHook.at) testHook.fail((backend as { ctx?: { device: GPUDevice } }).ctx?.device);
         if (savePath !== undefined && saveEvery > 0 && trainer.iteration % saveEvery === 0 && trainer.iteration < iters) await save();
         bar?.update(trainer.iteration);
         // A CPU step never waits on anything, so without this the SIGINT handler would never run.
@@ -308,9 +308,12 @@ async function checkWritable(path: string): Promise<void> {
 
 /**
  * Tests only: CHAR_RNN_TEST_LOSE_DEVICE_AT=N destroys the GPU device after iteration N, as a driver reset
- * would lose it.
+ * would lose it; CHAR_RNN_TEST_GPU_ERROR_AT=N makes an invalid buffer there (an uncaptured validation error).
  */
-function testHookLoseDeviceAt(): number {
-  const raw = process.env.CHAR_RNN_TEST_LOSE_DEVICE_AT;
-  return raw === undefined ? -1 : Number(raw);
+function gpuFailureTestHook(): { at: number; fail: (device: GPUDevice | undefined) => void } {
+  const lose = process.env.CHAR_RNN_TEST_LOSE_DEVICE_AT;
+  const error = process.env.CHAR_RNN_TEST_GPU_ERROR_AT;
+  if (lose !== undefined) return { at: Number(lose), fail: (device) => device?.destroy() };
+  if (error !== undefined) return { at: Number(error), fail: (device) => void device?.createBuffer({ size: 4, usage: 0 }) };
+  return { at: -1, fail: () => {} };
 }

@@ -117,3 +117,19 @@ test("train --backend gpu times its summary after the GPU's last step, not when 
   expect(summary.seconds).toBeGreaterThan(0);
   expect(Math.abs((summary.chars_per_s * summary.seconds) / (50 * 10) - 1)).toBeLessThan(0.05);
 });
+
+test('an uncaptured GPU validation error mid-training: one line, exit code 1, the last good state saved', async () => {
+  const save = join(dir, 'gpu-error.safetensors');
+  const r = await runCli(['train', '--backend', 'gpu', ...small, '--iters', '400', '--save', save, '--save-every', '1000'], {
+    env: { CHAR_RNN_TEST_GPU_ERROR_AT: '150' },
+  });
+  expect(r.code, r.stderr).toBe(1);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('char-rnn:'));
+  expect(lines).toEqual([
+    expect.stringMatching(
+      /^char-rnn: WebGPU error: .* at iteration \d+; the last good state is in .*gpu-error\.safetensors \(iteration 101\)$/,
+    ),
+  ]);
+  expect(r.stderr).not.toMatch(STACK);
+  expect((await loadCheckpoint(save)).iter).toBe(101);
+});
