@@ -2,14 +2,17 @@
 // cumulative softmax(logits / temperature) exceeds u * sum, with u from xoshiro128** (the generator of
 // src/model/rng.ts, its state (4,) kept in `rng` and advanced here, started from the CPU generator's
 // state so both backends draw the same numbers). The id becomes the next step's input (inputs[0]) and is
-// appended to ids: ids[0] counts the ids drawn so far, ids[1 + n] is the n-th. One invocation.
-// CPU twin: drawCategorical in src/cpu/sample.ts.
+// appended to ids: ids[0] counts the ids drawn so far, ids[1 + n] is the n-th. With top-k or top-p on, the
+// draw is from the filtered weights of src/cpu/sample_filter.ts (kept in `weights`, (V,)). One invocation.
+// CPU twins: drawCategorical in src/cpu/sample.ts, drawTopKTopP in src/cpu/sample_filter.ts.
 
 override V: u32;
 
 struct Request {
   invTemperature: f32,
   argmax: u32,
+  topK: u32, // 0: off
+  topP: f32, // 1: off
 }
 
 @group(0) @binding(0) var<uniform> request: Request;
@@ -17,6 +20,46 @@ struct Request {
 @group(0) @binding(2) var<storage, read_write> rng: array<u32, 4>;
 @group(0) @binding(3) var<storage, read_write> inputs: array<u32>;
 @group(0) @binding(4) var<storage, read_write> ids: array<u32>;
+@group(0) @binding(5) var<storage, read_write> weights: array<f32>;
+
+// rank(v): how many ids have a larger logit, or an equal one and a lower id (0 = the most likely).
+fn rank(v: u32) -> u32 {
+  let lv = logits[v];
+  var r = 0u;
+  for (var w = 0u; w < V; w++) {
+    if (logits[w] > lv || (logits[w] == lv && w < v)) { r++; }
+  }
+  return r;
+}
+
+// Top-k, then top-p: weights[v] = exp((logit - m) / temperature) where kept, else 0; returns their sum.
+fn filteredWeights(m: f32) -> f32 {
+  var K = V;
+  if (request.topK > 0u && request.topK < V) { K = request.topK; }
+  var inTopK = 0.0;
+  for (var v = 0u; v < V; v++) {
+    let e = exp((logits[v] - m) * request.invTemperature);
+    let r = rank(v);
+    weights[v] = select(-1.0 - f32(r), e, r < K); // a negative weight marks an id outside the top-k
+    if (r < K) { inTopK += e; }
+  }
+  var total = 0.0;
+  for (var v = 0u; v < V; v++) {
+    if (weights[v] < 0.0) { weights[v] = 0.0; continue; }
+    var keep = true;
+    if (request.topP < 1.0) {
+      let rv = rank(v);
+      var before = 0.0;
+      for (var w = 0u; w < V; w++) {
+        if (rank(w) < rv) { before += exp((logits[w] - m) * request.invTemperature); }
+      }
+      keep = before < request.topP * inTopK;
+    }
+    if (!keep) { weights[v] = 0.0; }
+    total += weights[v];
+  }
+  return total;
+}
 
 fn rotl(x: u32, k: u32) -> u32 {
   return (x << k) | (x >> (32u - k));
@@ -46,7 +89,15 @@ fn main() {
   for (var v = 1u; v < V; v++) {
     if (logits[v] > m) { m = logits[v]; best = v; }
   }
-  if (request.argmax == 0u) {
+  let filtered = request.topK > 0u || request.topP < 1.0;
+  if (request.argmax == 0u && filtered) {
+    let threshold = f32(nextU32() >> 8u) * (1.0 / 16777216.0) * filteredWeights(m);
+    var cdf = 0.0;
+    for (var v = 0u; v < V; v++) {
+      cdf += weights[v];
+      if (cdf > threshold) { best = v; break; }
+    }
+  } else if (request.argmax == 0u) {
     var sum = 0.0;
     for (var v = 0u; v < V; v++) { sum += exp((logits[v] - m) * request.invTemperature); }
     let threshold = f32(nextU32() >> 8u) * (1.0 / 16777216.0) * sum;

@@ -9,7 +9,12 @@ import { choiceOption, str, UsageError, type ParsedOptions } from './args.ts';
 /** Karpathy's tinyshakespeare (char-rnn's data/tinyshakespeare/input.txt), shipped in data/. */
 export const DEFAULT_CORPUS = fileURLToPath(new URL('../../data/tinyshakespeare.txt', import.meta.url));
 
-export const BACKENDS = ['cpu', 'gpu'] as const;
+export const BACKENDS = ['auto', 'cpu', 'gpu'] as const;
+
+/** --backend, default auto: the GPU when the machine has a hardware adapter, else the CPU. */
+export function backendOption(o: ParsedOptions): (typeof BACKENDS)[number] {
+  return choiceOption(o, 'backend', 'auto', BACKENDS);
+}
 export const ADAPTERS = ['auto', 'gpu', 'swiftshader'] as const;
 
 /** --adapter, else $CHAR_RNN_ADAPTER, else auto (a real GPU, else SwiftShader). */

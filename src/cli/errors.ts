@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '../create_backend.ts';
 import { CorpusError } from '../data/corpus.ts';
+import { GpuDeviceError } from '../gpu/device_error.ts';
 import { Utf8Error } from '../data/utf8.ts';
 import { CheckpointError } from '../model/checkpoint.ts';
 import { SafetensorsError } from '../model/safetensors.ts';
@@ -10,6 +11,10 @@ import { UsageError } from './args.ts';
 
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_BUG = 1;
+export const EXIT_DIVERGED = 3;
+
+/** Training produced a NaN or an infinity (exit code 3): the message says where and what was saved. */
+export class DivergedError extends Error {}
 
 const USER_ERRORS = [UsageError, CorpusError, Utf8Error, CheckpointError, SafetensorsError, BackendUnavailableError];
 
@@ -39,6 +44,9 @@ export function reportError(e: unknown): Reported {
       const path = (e as NodeJS.ErrnoException).path;
       return { line: path ? `${path}: ${FILE_ERRORS[code]}` : `${FILE_ERRORS[code]} (${e.message})`, exitCode: EXIT_BAD_INPUT };
     }
+    if (e instanceof DivergedError) return { line: oneLine(e.message), exitCode: EXIT_DIVERGED };
+    // A lost device is the GPU's failure, not ours: exit code 1, and no stack.
+    if (e instanceof GpuDeviceError) return { line: oneLine(e.message), exitCode: EXIT_BUG };
     const known = USER_ERRORS.some((cls) => e instanceof cls);
     return { line: oneLine(e.message || e.name), exitCode: known ? EXIT_BAD_INPUT : EXIT_BUG, stack: known ? undefined : e.stack };
   }

@@ -1,10 +1,10 @@
-import { createBackend } from '../create_backend.ts';
+import { createBackend, selectBackend } from '../create_backend.ts';
 import { CorpusError } from '../data/corpus.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
-import { choiceOption, parseCommandArgs, requireStr } from './args.ts';
-import { adapterOption, BACKENDS, readCorpus } from './common.ts';
+import { parseCommandArgs, requireStr } from './args.ts';
+import { adapterOption, backendOption, readCorpus } from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 
 export const EVAL_HELP = `Usage: char-rnn eval --checkpoint FILE --data FILE [options]
@@ -16,10 +16,13 @@ reports the mean cross-entropy of its predictions: loss_per_char (nats), bits_pe
 Options:
   --checkpoint FILE    the checkpoint (safetensors) to evaluate (required)
   --data FILE          UTF-8 text; every character must be in the model's vocabulary (required)
-  --backend cpu|gpu    where to compute (default cpu)
+  --backend auto|cpu|gpu
+                       where to compute (default auto: the GPU when the machine has a hardware
+                       adapter, else the CPU; a line on stderr says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto)
-  --json               print one JSON object: {loss_per_char, bits_per_char, chars, backend, device}
+  --json               print one JSON object: {loss_per_char, bits_per_char, chars, backend, device,
+                       backend_choice (why auto chose it, else null)}
   -h, --help           show this help
 `;
 
@@ -39,7 +42,7 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
   }
   const checkpointPath = requireStr(o, 'eval', 'checkpoint');
   const dataPath = requireStr(o, 'eval', 'data');
-  const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
+  const backendChoice = backendOption(o);
   const adapter = adapterOption(o);
   const json = o.json === true;
 
@@ -49,8 +52,13 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
 
   // One stream, in windows of the checkpoint's seq length.
   const session = makeSession(ck.model, { ...ck.train, batchSize: 1 });
-  const backend = await createBackend(backendKind, session.model, session.train, session.layout, { adapter });
+  const selection = await selectBackend(backendChoice, adapter);
+  const backend = await createBackend(selection.kind, session.model, session.train, session.layout, {
+    adapter,
+    gpuAdapter: selection.gpuAdapter,
+  });
   try {
+    if (!json && selection.reason) io.err(`backend auto: ${selection.reason}\n`);
     if (!json) io.err(`backend ${backend.kind}: ${backend.deviceName}\n`);
     backend.setState(inferenceState(session, ck));
     const { lossSum, count } = await backend.evaluate(corpus.ids);
@@ -63,6 +71,7 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
         chars: count,
         backend: backend.kind,
         device: backend.deviceName,
+        backend_choice: selection.reason,
       });
     } else {
       io.out(`loss_per_char ${lossPerChar.toFixed(6)}\nbits_per_char ${bitsPerChar.toFixed(6)}\nchars ${count}\n`);

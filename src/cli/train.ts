@@ -2,19 +2,20 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { createBackend } from '../create_backend.ts';
+import { createBackend, selectBackend } from '../create_backend.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import type { TrainingState } from '../model/backend.ts';
 import { CheckpointError, type Checkpoint } from '../model/checkpoint.ts';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint_file.ts';
+import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { CELL_TYPES, MAX_LAYERS, MIN_CHAR_RNN, type CellType, type ModelConfig, type TrainConfig, modelConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
+import { GpuDeviceError } from '../gpu/device_error.ts';
 import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
 import { choiceOption, fractionOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
 import {
   adapterOption,
-  BACKENDS,
+  backendOption,
   checkCorpusLength,
   DEFAULT_CORPUS,
   MAX_BATCH,
@@ -25,6 +26,7 @@ import {
 } from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
+import { TrainSaves, type LoopPosition } from './train_saves.ts';
 
 export const DEFAULT_ITERS = 10_000;
 export const DEFAULT_SEED = 42;
@@ -55,22 +57,28 @@ Options:
                        (default ${DEFAULT_ITERS})
   --seed S             seed of the random generator for initialisation and samples, 0 to 4294967295
                        (default ${DEFAULT_SEED})
-  --backend cpu|gpu    where to compute (default cpu)
+  --backend auto|cpu|gpu
+                       where to compute (default auto: the GPU when the machine has a hardware
+                       adapter, else the CPU, which is faster than SwiftShader; a line says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto: a real GPU, else SwiftShader)
   --sample-every N     print a sample every N iterations, 0 for never (default 100)
   --sample-len N       characters per sample (default 200)
-  --save FILE          write a checkpoint (safetensors) at the end, every --save-every iterations
-                       and on Ctrl-C
+  --save FILE          write a checkpoint (safetensors) at the end, every --save-every iterations,
+                       on Ctrl-C and when the GPU is lost; each write is crash-safe (temporary file,
+                       fsync, rename) and never holds a NaN or an infinity
   --save-every N       iterations between checkpoints, 0 for only at the end (default ${DEFAULT_SAVE_EVERY})
   --resume FILE        continue from a checkpoint: weights, AdaGrad memory, hidden state, data
                        position, smoothed loss, iteration and random state
-  --json               print JSON Lines instead: {type:"device"}, {type:"start"}, {type:"log", iter,
+  --json               print JSON Lines instead: {type:"device", backend_choice}, {type:"start"}, {type:"log", iter,
                        loss, smooth_loss, chars_per_s}, {type:"sample", iter, text}, {type:"save"} and
                        a final {type:"summary", iters, smooth_loss, chars_per_s, seconds, backend, device}
   -h, --help           show this help
 
-Ctrl-C finishes the current step, saves (with --save) and exits with code 130.
+Ctrl-C finishes the current step, saves (with --save) and exits with code 130. A loss that becomes
+NaN or infinite (read every 100 iterations and before every save) stops training with one line and
+exit code 3. A lost GPU device ends with one line and exit code 1, after writing the last good state
+(read every 100 iterations) to --save.
 `;
 
 const OPTIONS = {
@@ -101,7 +109,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     io.out(TRAIN_HELP);
     return 0;
   }
-  const backendKind = choiceOption(o, 'backend', 'cpu', BACKENDS);
+  const backendChoice = backendOption(o);
   const adapter = adapterOption(o);
   const iters = intOption(o, 'iters', DEFAULT_ITERS, 1, Number.MAX_SAFE_INTEGER);
   const sampleEvery = intOption(o, 'sample-every', 100, 0, Number.MAX_SAFE_INTEGER);
@@ -141,7 +149,8 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     ? { params: ck.params, mem: ck.training!.mem, hidden: ck.training!.hidden, cell: ck.training!.cell, smoothLoss: ck.training!.smoothLoss }
     : freshState(session, rng);
 
-  const backend = await createBackend(backendKind, model, train, session.layout, { adapter });
+  const selection = await selectBackend(backendChoice, adapter);
+  const backend = await createBackend(selection.kind, model, train, session.layout, { adapter, gpuAdapter: selection.gpuAdapter });
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
@@ -166,7 +175,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     };
 
     if (json) {
-      jsonLine(io, { type: 'device', backend: backend.kind, device: backend.deviceName });
+      jsonLine(io, { type: 'device', backend: backend.kind, device: backend.deviceName, backend_choice: selection.reason });
       jsonLine(io, {
         type: 'start',
         data: dataPath,
@@ -182,6 +191,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
         resumed_from: resumePath ?? null,
       });
     } else {
+      if (selection.reason) status(`backend auto: ${selection.reason}`);
       status(`backend ${backend.kind}: ${backend.deviceName}`);
       status(
         `data ${dataPath}: ${corpus.ids.length} characters, ${model.vocabSize} distinct; ` +
@@ -191,15 +201,16 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
       );
     }
 
-    let savedAt = -1;
+    const saves = new TrainSaves(backend, savePath, (s, pos) => toCheckpoint(session, corpus.vocab, seed, s, pos, resolve(dataPath)));
+    const position = (): LoopPosition => ({ iter: trainer.iteration, pointer: trainer.loader.pointer, rng: rng.state() });
     const save = async (): Promise<void> => {
-      savedAt = trainer.iteration;
-      const s = await backend.getState();
-      const pos = { iter: trainer.iteration, pointer: trainer.loader.pointer, rng: rng.state() };
-      await saveCheckpoint(savePath!, toCheckpoint(session, corpus.vocab, seed, s, pos, resolve(dataPath)));
+      await saves.save(position());
       if (json) jsonLine(io, { type: 'save', iter: trainer.iteration, path: savePath });
       else status(`saved ${savePath} at iteration ${trainer.iteration}`);
     };
+    // On the GPU, a host copy of the state at every log point, written with --save if the device is lost.
+    const keepSnapshots = backend.kind === 'gpu' && savePath !== undefined;
+    const testHook = gpuFailureTestHook();
     const printSample = (e: SampleEvent): void => {
       if (json) return jsonLine(io, { type: 'sample', iter: e.iter, text: e.text });
       bar?.clear();
@@ -215,26 +226,43 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
 
     const t0 = performance.now();
     let lastYield = t0;
-    while (trainer.iteration < iters && !interrupted) {
-      const { sample, log } = await trainer.step();
-      if (sample) printSample(sample);
-      if (log) printLog(log);
-      if (savePath !== undefined && saveEvery > 0 && trainer.iteration % saveEvery === 0 && trainer.iteration < iters) await save();
-      bar?.update(trainer.iteration);
-      // A CPU step never waits on anything, so without this the SIGINT handler would never run.
-      if (performance.now() - lastYield > YIELD_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
+    let smoothLoss: number;
+    let seconds: number;
+    try {
+      while (trainer.iteration < iters && !interrupted) {
+        const { sample, log } = await trainer.step();
+        if (sample) printSample(sample);
+        if (log) {
+          saves.checkLoss(log.iter, log.loss, log.smoothLoss);
+          printLog(log);
+          if (keepSnapshots) await saves.capture(position());
+        }
+        if (trainer.iteration === testHook.at) testHook.fail((backend as { ctx?: { device: GPUDevice } }).ctx?.device);
+        if (savePath !== undefined && saveEvery > 0 && trainer.iteration % saveEvery === 0 && trainer.iteration < iters) await save();
+        bar?.update(trainer.iteration);
+        // A CPU step never waits on anything, so without this the SIGINT handler would never run.
+        if (performance.now() - lastYield > YIELD_MS) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
       }
+      bar?.clear();
+      // Read the loss before stopping the clock: on the GPU it waits for every queued step to finish.
+      const last = await backend.readLoss();
+      seconds = (performance.now() - t0) / 1000;
+      saves.checkLoss(trainer.iteration - 1, last.loss, last.smoothLoss);
+      smoothLoss = last.smoothLoss;
+      if (interrupted && !json) status(`interrupted at iteration ${trainer.iteration}`);
+      // Ctrl-C right after a periodic save has nothing new to write.
+      if (savePath !== undefined && saves.savedAt !== trainer.iteration) await save();
+    } catch (e) {
+      if (!(e instanceof GpuDeviceError)) throw e;
+      bar?.clear();
+      const saved = await saves.saveSnapshot();
+      throw new GpuDeviceError(`${e.message} at iteration ${trainer.iteration}; ${saved}`);
     }
-    bar?.clear();
-    if (interrupted && !json) status(`interrupted at iteration ${trainer.iteration}`);
-    // Ctrl-C right after a periodic save has nothing new to write.
-    if (savePath !== undefined && savedAt !== trainer.iteration) await save();
 
-    const seconds = (performance.now() - t0) / 1000;
     const charsPerSec = seconds > 0 ? ((trainer.iteration - startIter) * charsPerIter) / seconds : 0;
-    const { smoothLoss } = await backend.readLoss();
     if (json) {
       jsonLine(io, {
         type: 'summary',
@@ -311,4 +339,16 @@ async function checkWritable(path: string): Promise<void> {
   if (s?.isDirectory()) throw new UsageError(`--save ${path} is a directory, not a file`);
   const dir = dirname(resolve(path));
   await access(dir, constants.W_OK);
+}
+
+/**
+ * Tests only: CHAR_RNN_TEST_LOSE_DEVICE_AT=N destroys the GPU device after iteration N, as a driver reset
+ * would lose it; CHAR_RNN_TEST_GPU_ERROR_AT=N makes an invalid buffer there (an uncaptured validation error).
+ */
+function gpuFailureTestHook(): { at: number; fail: (device: GPUDevice | undefined) => void } {
+  const lose = process.env.CHAR_RNN_TEST_LOSE_DEVICE_AT;
+  const error = process.env.CHAR_RNN_TEST_GPU_ERROR_AT;
+  if (lose !== undefined) return { at: Number(lose), fail: (device) => device?.destroy() };
+  if (error !== undefined) return { at: Number(error), fail: (device) => void device?.createBuffer({ size: 4, usage: 0 }) };
+  return { at: -1, fail: () => {} };
 }

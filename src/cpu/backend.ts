@@ -53,7 +53,7 @@ export class CpuBackend implements Backend {
       w.setState(streamZero(hidden, this.config, this.train.batchSize), cell && streamZero(cell, this.config, this.train.batchSize));
     } else w.resetState();
     const out = new Uint32Array(req.length);
-    sample(out, w, this.params, req.primeIds, req.temperature, req.argmax, rng);
+    sample(out, w, this.params, req.primeIds, req.temperature, req.argmax, rng, req.topK, req.topP);
     return out;
   }
 

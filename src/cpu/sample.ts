@@ -1,5 +1,6 @@
 import type { Rng } from '../model/rng.ts';
 import type { ModelWindow } from './model_window.ts';
+import { drawTopKTopP } from './sample_filter.ts';
 
 const IGNORED = new Uint32Array([0xffffffff]);
 
@@ -16,8 +17,12 @@ export function sample(
   temperature: number,
   argmax: boolean,
   rng: Rng,
+  topK = 0, // 0: off
+  topP = 1, // 1: off
 ): void {
   const input = new Uint32Array(1);
+  const filtered = topK > 0 || topP < 1;
+  const weights = new Float64Array(window.logits.length);
   const feed = (x: number): void => {
     input[0] = x;
     window.forward(params, input, IGNORED);
@@ -28,7 +33,9 @@ export function sample(
   for (let n = 0; n < out.length; n++) {
     let max = -Infinity;
     for (let v = 0; v < logits.length; v++) if (logits[v] > max) max = logits[v];
-    out[n] = argmax ? argmaxOf(logits) : drawCategorical(logits, max, temperature, rng.uniform());
+    if (argmax) out[n] = argmaxOf(logits);
+    else if (filtered) out[n] = drawTopKTopP(logits, temperature, topK, topP, rng.uniform(), weights);
+    else out[n] = drawCategorical(logits, max, temperature, rng.uniform());
     feed(out[n]);
   }
 }

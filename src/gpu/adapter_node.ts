@@ -34,13 +34,38 @@ async function requestAdapter(): Promise<GPUAdapter | null> {
   return gpu.requestAdapter({ powerPreference: 'high-performance' });
 }
 
-export async function acquireNodeAdapter(choice: AdapterChoice): Promise<GPUAdapter> {
+function installGlobals(): void {
   if (!globalsInstalled) {
     Object.assign(globalThis, globals);
     globalsInstalled = true;
   }
   // The Vulkan loader prints a warning to stderr when there is no desktop session; give it a directory.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
+}
+
+/** Software Vulkan drivers (SwiftShader, Mesa's lavapipe/llvmpipe): correct, but slower than the CPU backend. */
+export function isCpuAdapterInfo(info: GPUAdapterInfo & { isFallbackAdapter?: boolean }): boolean {
+  return (
+    isSwiftShader(info) || info.isFallbackAdapter === true || /llvmpipe|lavapipe|software/i.test(`${info.architecture} ${info.description}`)
+  );
+}
+
+/**
+ * The machine's own GPU, for `--backend auto`: the adapter of its Vulkan drivers when that is real hardware,
+ * else null (SwiftShader is never loaded here). `why` says what was found.
+ */
+export async function findHardwareAdapter(): Promise<{ adapter: GPUAdapter | null; why: string }> {
+  installGlobals();
+  if (process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) return { adapter: null, why: 'only SwiftShader was found' };
+  const adapter = await requestAdapter();
+  if (!adapter) return { adapter: null, why: 'no GPU adapter was found' };
+  if (isCpuAdapterInfo(adapter.info))
+    return { adapter: null, why: `the only adapter is a software one (${adapter.info.description || adapter.info.architecture})` };
+  return { adapter, why: 'a hardware adapter was found' };
+}
+
+export async function acquireNodeAdapter(choice: AdapterChoice): Promise<GPUAdapter> {
+  installGlobals();
   if (choice !== 'swiftshader') {
     const adapter = await requestAdapter();
     if (adapter) return adapter;

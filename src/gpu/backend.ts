@@ -13,6 +13,7 @@ import { chooseRecurrence, logitsCall, ModelProgram, type Dispatch, type KernelC
 import { Evaluator } from './evaluator.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
+import { deviceLostMessage, GpuDeviceError } from './device_error.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
 // (three flat buffers in the model's layout, llm.c style), the activations of one window, and the carried
@@ -73,6 +74,11 @@ export class GpuBackend implements Backend {
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
   private uncaptured: string | null = null;
+  /** Rejects once the device is lost, so that a read waiting on it fails instead of hanging. */
+  private readonly lost: Promise<never>;
+  private lostMessage: string | null = null;
+  private stateReadback: GPUBuffer | null = null;
+  private stateReadbackBusy = false;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -88,6 +94,11 @@ export class GpuBackend implements Backend {
     this.device.addEventListener('uncapturederror', (e) => {
       this.uncaptured ??= (e as GPUUncapturedErrorEvent).error.message;
     });
+    this.lost = this.device.lost.then((info) => {
+      this.lostMessage = deviceLostMessage(info);
+      throw new GpuDeviceError(this.lostMessage);
+    });
+    this.lost.catch(() => {}); // destroy() loses the device too, with nobody reading
     this.pool = new BufferPool(this.device);
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
@@ -234,7 +245,11 @@ export class GpuBackend implements Backend {
     const hasCell = CELLS[this.config.cell].hasCellState;
     const stateBytes = layers.length * BH4;
     const total = 2 * bytes + (hasCell ? 2 : 1) * stateBytes + 8;
-    const staging = this.pool.readback('state readback', total);
+    // One staging buffer, reused: train reads the state at every log point (a second, concurrent read gets a
+    // temporary one).
+    const reuse = !this.stateReadbackBusy;
+    const staging = reuse ? (this.stateReadback ??= this.pool.readback('state readback', total)) : this.tempReadback(total);
+    this.stateReadbackBusy ||= reuse;
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes);
     encoder.copyBufferToBuffer(this.mem, 0, staging, bytes, bytes);
@@ -244,8 +259,13 @@ export class GpuBackend implements Backend {
     });
     encoder.copyBufferToBuffer(this.lossState, 0, staging, total - 8, 8);
     this.submit(encoder);
-    const all = await this.read(staging, total);
-    staging.destroy();
+    let all: Float32Array;
+    try {
+      all = await this.read(staging, total);
+    } finally {
+      if (reuse) this.stateReadbackBusy = false;
+      else staging.destroy();
+    }
     const n = this.layout.totalFloats;
     const s = stateBytes / 4;
     return {
@@ -291,6 +311,14 @@ export class GpuBackend implements Backend {
     this.device.destroy();
   }
 
+  private tempReadback(bytes: number): GPUBuffer {
+    return this.device.createBuffer({
+      label: 'state readback (temporary)',
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+  }
+
   private submit(encoder: GPUCommandEncoder): void {
     this.device.queue.submit([encoder.finish()]);
     this.submits++;
@@ -302,7 +330,8 @@ export class GpuBackend implements Backend {
     bytes: number,
     ctor?: T,
   ): Promise<Float32Array> {
-    await buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4);
+    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
+    await Promise.race([buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4), this.lost]);
     const copy = new (ctor ?? Float32Array)(buffer.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0));
     buffer.unmap();
     await this.checkErrors();
@@ -310,6 +339,7 @@ export class GpuBackend implements Backend {
   }
 
   private async checkErrors(): Promise<void> {
-    if (this.uncaptured) throw new Error(`WebGPU error: ${this.uncaptured}`);
+    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
+    if (this.uncaptured) throw new GpuDeviceError(`WebGPU error: ${this.uncaptured}`);
   }
 }

@@ -14,6 +14,7 @@ export class Sampler {
   readonly program: ModelProgram;
   private readonly request: GPUBuffer;
   private readonly rng: GPUBuffer;
+  private readonly weights: GPUBuffer;
   private readonly draw: GPUComputePipeline;
   private ids: GPUBuffer | null = null;
   private prime: GPUBuffer | null = null;
@@ -35,6 +36,7 @@ export class Sampler {
     upload(lib.device.queue, this.program.targets, new Uint32Array([0xffffffff]));
     this.request = pool.uniform('sample request', 16);
     this.rng = pool.storage('sample rng', 16);
+    this.weights = pool.storage('sample weights', config.vocabSize * 4);
     this.draw = lib.pipeline('sample_draw', { V: config.vocabSize });
   }
 
@@ -46,12 +48,13 @@ export class Sampler {
       this.ids = this.pool.storage('sample ids', this.capacity * 4);
       this.prime = this.pool.storage('sample prime', this.capacity * 4);
       this.readback = this.pool.readback('sample readback', this.capacity * 4);
-      this.bindGroup = bind(this.lib.device, this.draw, [this.request, this.program.logits, this.rng, this.program.inputs, this.ids]);
+      this.bindGroup = bind(this.lib.device, this.draw, [this.request, this.program.logits, this.rng, this.program.inputs, this.ids, this.weights]);
     }
     const queue = this.lib.device.queue;
     const request = new ArrayBuffer(16);
     new Float32Array(request, 0, 1)[0] = 1 / req.temperature;
-    new Uint32Array(request, 4, 1)[0] = req.argmax ? 1 : 0;
+    new Uint32Array(request, 4, 2).set([req.argmax ? 1 : 0, req.topK ?? 0]);
+    new Float32Array(request, 12, 1)[0] = req.topP ?? 1;
     upload(queue, this.request, request);
     upload(queue, this.rng, new Uint32Array(rngState));
     upload(queue, this.prime!, req.primeIds);

@@ -22,6 +22,10 @@ export interface SampleRequest {
   primeIds: Uint32Array; // at least one id; the last one is the first input of the sampled sequence
   temperature: number;
   argmax: boolean;
+  /** Keep only the K most likely ids (0 or absent: off). */
+  topK?: number;
+  /** Keep the smallest set of most likely ids whose probability reaches P (1 or absent: off). */
+  topP?: number;
   /** 'stream0' continues from the carried state of stream 0 (training samples); 'zero' starts fresh. */
   from: 'stream0' | 'zero';
 }

@@ -4,7 +4,7 @@ import { CELL_TYPES, MAX_LAYERS, MIN_CHAR_RNN, modelConfig, type CellType, type 
 import { view } from './layout.ts';
 import { layerTensorNames, modelLayout, modelTensors } from './model_tensors.ts';
 import type { RngState } from './rng.ts';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type F32Tensor } from './safetensors.ts';
+import { checkFinite, decodeSafetensors, encodeSafetensors, SafetensorsError, type F32Tensor } from './safetensors.ts';
 
 // A checkpoint is a safetensors file that PyTorch can read: the weights under the state_dict names of an
 // encoder/rnn/decoder model (src/model/model_tensors.ts). min-char-rnn's tanh RNN has one hidden bias per
@@ -97,7 +97,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   };
   let file;
   try {
-    file = decodeSafetensors(bytes);
+    file = checkFinite(decodeSafetensors(bytes));
   } catch (e) {
     if (e instanceof SafetensorsError) fail(e.message);
     throw e;

@@ -70,7 +70,6 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const metadata = parseMetadata(header.__metadata__);
-  const tensors = new Map<string, F32Tensor>();
   const ranges: Array<[number, number, string]> = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -94,11 +93,20 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       );
     }
     ranges.push([begin, end, name]);
-    tensors.set(name, { shape: shape as number[], data: readF32(bytes, dataStart + begin, numel) });
   }
-  ranges.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw new SafetensorsError(`tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap in the data`);
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Overlaps are refused before anything is read, so that together the tensors are never larger than the
+  // file (a header naming one range many times would otherwise multiply it).
+  let covered = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin < covered) throw new SafetensorsError(`tensor ${name} overlaps another tensor in the data`);
+    covered = end;
+  }
+  const tensors = new Map<string, F32Tensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { shape, data_offsets: offsets } = entry as { shape: number[]; data_offsets: [number, number] };
+    tensors.set(name, { shape, data: readF32(bytes, dataStart + offsets[0], (offsets[1] - offsets[0]) / 4) });
   }
   return { tensors, metadata };
 }
@@ -140,5 +148,34 @@ function readF32(bytes: Uint8Array, at: number, numel: number): Float32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset);
   const out = new Float32Array(numel);
   for (let i = 0; i < numel; i++) out[i] = dv.getFloat32(at + 4 * i, true);
+  return out;
+}
+
+/** The index of the first NaN or infinity in `data`, or -1 when every value is finite. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/**
+ * Refuses a file with a NaN or an infinity in any tensor (a model that diverged, or a corrupt file), naming
+ * the tensor, the first bad index (flat, and per dimension) and the value. Returns the file.
+ */
+export function checkFinite(file: SafetensorsFile): SafetensorsFile {
+  for (const [name, t] of file.tensors) {
+    const i = firstNonFinite(t.data);
+    if (i < 0) continue;
+    const at = t.shape.length > 1 ? ` [${unflatten(i, t.shape).join(', ')}]` : '';
+    throw new SafetensorsError(`tensor ${name} holds ${t.data[i]} at index ${i}${at}: every value must be finite`);
+  }
+  return file;
+}
+
+function unflatten(i: number, shape: number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
   return out;
 }

@@ -156,7 +156,7 @@ describe.concurrent('flags and values', () => {
   test('negative seed', () => expectBadInput(['train', '--seed=-1'], '--seed must be a non-negative integer'));
   test('seed beyond 32 bits', () => expectBadInput(['train', '--seed', '4294967296'], '--seed must be at most 4294967295'));
   test('zero sample length', () => expectBadInput(['train', '--sample-len', '0'], '--sample-len must be a positive integer'));
-  test('unknown backend', () => expectBadInput(['train', '--backend', 'tpu'], '--backend must be one of cpu, gpu, got "tpu"'));
+  test('unknown backend', () => expectBadInput(['train', '--backend', 'tpu'], '--backend must be one of auto, cpu, gpu, got "tpu"'));
   test('unknown adapter', () => expectBadInput(['train', '--adapter', 'metal'], '--adapter must be one of auto, gpu, swiftshader'));
   test('unknown adapter in CHAR_RNN_ADAPTER', () =>
     expectBadInput(['train', '--backend', 'gpu'], 'CHAR_RNN_ADAPTER must be one of auto, gpu, swiftshader', { CHAR_RNN_ADAPTER: 'metal' }));
@@ -170,7 +170,7 @@ describe.concurrent('flags and values', () => {
   test('prime outside the vocabulary', () =>
     expectBadInput(
       ['sample', '--checkpoint', '@good.safetensors', '--prime', 'abz'],
-      '--prime: character "z" (U+007A) is not in the model\'s vocabulary',
+      '--prime: 1 character is not in the model\'s vocabulary: "z" (U+007A)',
     ));
   test('empty prime', () => expectBadInput(['sample', '--checkpoint', '@good.safetensors', '--prime', ''], '--prime is empty'));
   test('resume with a different hidden size', () =>

@@ -13,7 +13,7 @@ let trainRun: Awaited<ReturnType<typeof runCli>>;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'char-rnn-cmd-'));
   ck = join(dir, 'model.safetensors');
-  trainRun = await runCli(['train', '--hidden', '16', '--iters', '201', '--sample-len', '40', '--save', ck]);
+  trainRun = await runCli(['train', '--backend', 'cpu', '--hidden', '16', '--iters', '201', '--sample-len', '40', '--save', ck]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -53,11 +53,24 @@ test("train prints min-char-rnn's log and samples, status on stderr", () => {
 });
 
 test('train --json prints JSON Lines only', async () => {
-  const r = await runCli(['train', '--hidden', '8', '--iters', '101', '--sample-every', '50', '--sample-len', '10', '--json']);
+  const r = await runCli([
+    'train',
+    '--backend',
+    'cpu',
+    '--hidden',
+    '8',
+    '--iters',
+    '101',
+    '--sample-every',
+    '50',
+    '--sample-len',
+    '10',
+    '--json',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   const records = jsonLines(r.stdout);
-  expect(records[0]).toEqual({ type: 'device', backend: 'cpu', device: 'CPU (JavaScript reference)' });
+  expect(records[0]).toEqual({ type: 'device', backend: 'cpu', device: 'CPU (JavaScript reference)', backend_choice: null });
   expect(records[1]).toMatchObject({ type: 'start', vocab_size: 65, hidden: 8, seq: 25, batch: 1, lr: 0.1, seed: 42, iter: 0, iters: 101 });
   expect(records.filter((x) => x.type === 'log').map((x) => x.iter)).toEqual([0, 100]);
   expect(records.filter((x) => x.type === 'sample').map((x) => x.iter)).toEqual([0, 50, 100]);
@@ -82,14 +95,15 @@ test('the same seed trains the same model', async () => {
 
 describe.concurrent('sample and eval', () => {
   test('sample continues the prime', async () => {
-    const r = await runCli(['sample', '--checkpoint', ck, '--prime', 'ROMEO:', '--length', '50']);
+    const r = await runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--prime', 'ROMEO:', '--length', '50']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ROMEO:[\s\S]{50}\n$/);
     expect(r.stderr).toBe('backend cpu: CPU (JavaScript reference)\n');
   });
 
   test('sample is deterministic per seed; argmax ignores it', async () => {
-    const run = (...extra: string[]) => runCli(['sample', '--checkpoint', ck, '--length', '60', ...extra]).then((r) => r.stdout);
+    const run = (...extra: string[]) =>
+      runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--length', '60', ...extra]).then((r) => r.stdout);
     const [s1, s1again, s2, g1, g2] = await Promise.all([
       run('--seed', '1'),
       run('--seed', '1'),
@@ -105,8 +119,8 @@ describe.concurrent('sample and eval', () => {
 
   test('low temperature is close to argmax', async () => {
     const [cold, greedy] = await Promise.all([
-      runCli(['sample', '--checkpoint', ck, '--prime', 'The ', '--length', '40', '--temperature', '0.01']),
-      runCli(['sample', '--checkpoint', ck, '--prime', 'The ', '--length', '40', '--argmax']),
+      runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--prime', 'The ', '--length', '40', '--temperature', '0.01']),
+      runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--prime', 'The ', '--length', '40', '--argmax']),
     ]);
     expect(cold.stdout).toBe(greedy.stdout);
   });
@@ -116,8 +130,8 @@ describe.concurrent('sample and eval', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(text, 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
     const [human, json] = await Promise.all([
-      runCli(['eval', '--checkpoint', ck, '--data', text]),
-      runCli(['eval', '--checkpoint', ck, '--data', text, '--json']),
+      runCli(['eval', '--backend', 'cpu', '--checkpoint', ck, '--data', text]),
+      runCli(['eval', '--backend', 'cpu', '--checkpoint', ck, '--data', text, '--json']),
     ]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^loss_per_char \d+\.\d{6}\nbits_per_char \d+\.\d{6}\nchars 60\n$/);
@@ -130,7 +144,7 @@ describe.concurrent('sample and eval', () => {
   });
 
   test('eval of the bundled corpus', { timeout: 120000 }, async () => {
-    const r = await runCli(['eval', '--checkpoint', ck, '--data', CORPUS, '--json']);
+    const r = await runCli(['eval', '--backend', 'cpu', '--checkpoint', ck, '--data', CORPUS, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.chars).toBe(1115393);

@@ -37,7 +37,21 @@ describe.concurrent('resume equals uninterrupted training', () => {
   for (const batch of [1, 3]) {
     test(`batch ${batch}`, async () => {
       const f = (name: string) => join(dir, `b${batch}-${name}.safetensors`);
-      const common = ['--hidden', '16', '--seq', '10', '--batch', String(batch), '--sample-every', '50', '--sample-len', '20', '--json'];
+      const common = [
+        '--backend',
+        'cpu',
+        '--hidden',
+        '16',
+        '--seq',
+        '10',
+        '--batch',
+        String(batch),
+        '--sample-every',
+        '50',
+        '--sample-len',
+        '20',
+        '--json',
+      ];
       const [first, whole] = await Promise.all([
         runCli(['train', ...common, '--iters', '200', '--save', f('200')]),
         runCli(['train', ...common, '--iters', '400', '--save', f('400'), '--save-every', '100']),
@@ -46,6 +60,8 @@ describe.concurrent('resume equals uninterrupted training', () => {
       expect(whole.code, whole.stderr).toBe(0);
       const resumed = await runCli([
         'train',
+        '--backend',
+        'cpu',
         '--resume',
         f('200'),
         '--iters',
@@ -104,7 +120,7 @@ test('Ctrl-C finishes the step, saves and exits with 130; the save resumes', asy
   expect(saved.iter).toBeGreaterThan(0);
   expect(existsSync(ck)).toBe(true);
 
-  const more = await runCli(['train', '--resume', ck, '--iters', String(saved.iter + 5), '--json']);
+  const more = await runCli(['train', '--backend', 'cpu', '--resume', ck, '--iters', String(saved.iter + 5), '--json']);
   expect(more.code, more.stderr).toBe(0);
   expect(jsonLines(more.stdout).at(-1)!.iters).toBe(saved.iter + 5);
 });

@@ -26,6 +26,8 @@ test('train, sample and eval a Korean text with emoji', async () => {
   const ck = join(dir, 'korean.safetensors');
   const train = await runCli([
     'train',
+    '--backend',
+    'cpu',
     '--data',
     data,
     '--hidden',
@@ -60,12 +62,12 @@ test('train, sample and eval a Korean text with emoji', async () => {
   expect(saved.vocab).toEqual([...CHARS].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   expect(saved.vocab).toContain('😀');
 
-  const sample = await runCli(['sample', '--checkpoint', ck, '--prime', '바람', '--length', '20', '--seed', '3']);
+  const sample = await runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--prime', '바람', '--length', '20', '--seed', '3']);
   expect(sample.code, sample.stderr).toBe(0);
   expect(sample.stdout.startsWith('바람')).toBe(true);
   expect([...sample.stdout.replace(/\n$/, '')].length).toBe(22);
 
-  const evaluation = await runCli(['eval', '--checkpoint', ck, '--data', data, '--json']);
+  const evaluation = await runCli(['eval', '--backend', 'cpu', '--checkpoint', ck, '--data', data, '--json']);
   expect(evaluation.code, evaluation.stderr).toBe(0);
   const result = JSON.parse(evaluation.stdout);
   expect(result.chars).toBe([...CORPUS].length - 1);
