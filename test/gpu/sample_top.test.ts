@@ -70,7 +70,7 @@ describe('top-k / top-p sampling on the GPU and the CPU', () => {
       const feed = (x: number) => {
         const next = new Float64Array(H);
         for (let i = 0; i < H; i++) {
-          let acc = Wxh[i * V + x] + p('bh')[i];
+          let acc = Wxh[i * V + x] + p('rnn.bias_ih_l0')[i];
           for (let j = 0; j < H; j++) acc += Whh[i * H + j] * h[j];
           next[i] = Math.tanh(acc);
         }
