@@ -70,9 +70,10 @@ async function handle(msg: ToWorker): Promise<void> {
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   handle(e.data).catch((err: unknown) => {
-    postError(ACTION[e.data.type], (err as Error).message);
-    // A start or a load that failed half-way leaves no model behind.
+    // A start or a load that failed half-way leaves no model behind; the state goes first, so that the page's
+    // Start is enabled again when the error moves the focus to it.
     if (worker.runState === 'starting') worker.runState = 'idle';
     postState();
+    postError(ACTION[e.data.type], (err as Error).message);
   });
 };

@@ -25,7 +25,7 @@ function missingChars(text: string, vocab: Vocabulary): string {
   const missing = new Set<string>();
   for (const ch of text) if (!vocab.has(ch) && missing.size < 6) missing.add(ch);
   const shown = [...missing].slice(0, 5).map((c) => JSON.stringify(c));
-  return shown.join(', ') + (missing.size > 5 ? ', …' : '');
+  return shown.join(', ') + (missing.size > 5 ? ' and more' : '');
 }
 
 /**
