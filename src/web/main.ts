@@ -32,7 +32,6 @@ const evaluation = new Evaluation(
   (message) => showError('evaluate', message),
 );
 const corpus = new CorpusPicker((selected, from) => {
-  clearError('corpus');
   // A model that trains already takes the new text when its vocabulary covers it; the worker says which.
   if (selected && model && model.corpusName !== null) send({ type: 'corpus', corpus: corpus.message() });
   else if (!selected) from.focus();
@@ -111,6 +110,8 @@ function onMessage(m: FromWorker): void {
         $('iter').textContent = m.iter.toLocaleString('en-US');
       }
       if (model) view.seq = model.settings.seq;
+      // How many runs (starts and resumes) this page has seen: what a test waits on.
+      if (entered && m.state === 'training') document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
       updateButtons();
       if (entered && m.state !== 'starting') view.announce(m.state, true);
       return;

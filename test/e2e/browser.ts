@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +92,7 @@ const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
  * violations of serious or critical impact, each with the elements it found.
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!existsSync(AXE)) throw new Error(`${AXE} is missing: run npm install (axe-core is a devDependency)`);
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: any[] }> } }).axe;
