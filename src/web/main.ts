@@ -2,6 +2,7 @@ import { CorpusPicker } from './corpus_picker.ts';
 import { confirmDiscard } from './discard.ts';
 import { Evaluation } from './evaluation.ts';
 import { checkField, DEFAULTS, FIELD_IDS, MODEL_FIELDS, readSampleSettings, readTrainSettings, showFieldErrors } from './fields.ts';
+import { showBenchmark } from './bench_view.ts';
 import { clearError, showError, showStatus } from './notices.ts';
 import { ProgressView } from './progress_view.ts';
 import type { AdapterReport, BackendChoice, FromWorker, ModelReport, RunState, ToWorker, TrainSettings } from './protocol.ts';
@@ -173,28 +174,6 @@ function onMessage(m: FromWorker): void {
       updateButtons();
       return;
   }
-}
-
-function showBenchmark(results: Extract<FromWorker, { type: 'benchmark' }>['results']): void {
-  const table = $<HTMLTableElement>('bench-result');
-  table.tBodies[0].replaceChildren(
-    ...results.map((r) => {
-      const tr = document.createElement('tr');
-      tr.dataset.backend = r.backend;
-      if (r.charsPerSec !== null) tr.dataset.charsPerSec = String(r.charsPerSec);
-      const cells =
-        r.charsPerSec === null
-          ? [r.backend, '–', '–', r.error ?? '']
-          : [r.backend, Math.round(r.charsPerSec).toLocaleString('en-US'), r.msPerStep!.toFixed(2), r.device];
-      for (const text of cells) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        tr.append(td);
-      }
-      return tr;
-    }),
-  );
-  table.hidden = false;
 }
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
