@@ -246,6 +246,10 @@ button('sample-button').addEventListener('click', () => {
 });
 button('eval-button').addEventListener('click', () => {
   clearError('evaluate');
+  // The last result goes at once: what the page shows from now on is about the new evaluation.
+  const result = $('eval-result');
+  result.textContent = '';
+  for (const key of Object.keys(result.dataset)) delete result.dataset[key];
   evalRequested = true;
   updateButtons();
   send({ type: 'evaluation-input', text: $<HTMLTextAreaElement>('eval-text').value });
