@@ -116,10 +116,14 @@ describe('issue 12: the trainer page, second pass', () => {
     await p.keyboard.press('Escape');
     expect(await p.locator('#discard-dialog[open]').count()).toBe(0);
     await p.click('#start');
-    const [download] = await Promise.all([p.waitForEvent('download'), p.click('#discard-download')]);
-    expect(download.suggestedFilename()).toBe('char-rnn-iter80.safetensors');
-    await p.waitForSelector('body[data-state="training"], body[data-state="done"]');
-    await p.click('#stop').catch(() => undefined);
+    let name = '';
+    await runToEnd(p, async () => {
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('#discard-download')]);
+      name = download.suggestedFilename();
+    });
+    expect(name).toBe('char-rnn-iter80.safetensors');
+    // Then a new model, from iteration 0.
+    expect(await dataOf(p, '#loss-trend', 'firstIter')).toBe('0');
     await p.close();
   }, 90_000);
 
