@@ -106,6 +106,8 @@ describe('issue 12: the trainer page, second pass', () => {
     expect(await p.textContent('#discard-text')).toBe(
       'The model in this tab is at iteration 80. It was last saved at iteration 60; what it learnt since will be lost.',
     );
+    expect(await focusedId(p)).toBe('discard-cancel');
+    expect(await axeViolations(p)).toEqual([]);
     await p.click('#discard-cancel');
     expect(await p.locator('#discard-dialog[open]').count()).toBe(0);
     expect(await p.textContent('#iter')).toBe('80');
@@ -394,7 +396,10 @@ describe('accessibility (axe-core), on both pages at both sizes', () => {
       await p.waitForFunction(() => (document.getElementById('sample-output')?.textContent ?? '').length > 0);
       await p.fill('#hidden', 'x'); // a field error and a note on screen
       expect(await axeViolations(p)).toEqual([]);
-      if (context === desktop) await p.screenshot({ path: join(ARTIFACTS, 'trainer-page-desktop-first-screen.png') });
+      if (context === desktop) {
+        await p.evaluate(() => scrollTo(0, 0));
+        await p.screenshot({ path: join(ARTIFACTS, 'trainer-page-desktop-first-screen.png') });
+      }
       await p.close();
     }
   }, 90_000);
