@@ -33,8 +33,9 @@ const evaluation = new Evaluation(
   (message) => showError('evaluate', message),
 );
 const corpus = new CorpusPicker((selected, from) => {
-  // A model that trains already takes the new text when its vocabulary covers it; the worker says which.
-  if (selected && model && model.corpusName !== null) send({ type: 'corpus', corpus: corpus.message() });
+  // The model in the tab takes the new text when it can train on it (its vocabulary covers the text, and it
+  // has training state); the worker applies it or says why not.
+  if (selected && model) send({ type: 'corpus', corpus: corpus.message() });
   else if (!selected) from.focus();
   updateButtons();
 });

@@ -233,6 +233,10 @@ describe('issue 12: the trainer page, second pass', () => {
     expect(status.split('pasted text').length - 1).toBe(1);
     expect(await p.textContent('#run-state')).toBe('stopped');
     expect(await p.isDisabled('#resume')).toBe(true);
+    // A text that its vocabulary covers makes it trainable again.
+    await p.click('#corpus-bundled');
+    await p.waitForSelector('#corpus-status:has-text("now trains on tinyshakespeare.txt (bundled)")');
+    await p.waitForSelector('#resume:enabled');
     await p.close();
   });
 
