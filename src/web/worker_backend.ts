@@ -60,8 +60,9 @@ export async function makeBackend(
     try {
       return { ...(await gpuBackend(s)), note };
     } catch (e) {
-      note = `The GPU backend could not start: ${(e as Error).message} Training on the CPU instead.`;
-      postError(action, note);
+      // Said once, as an error next to the control that started it; the note would only repeat it.
+      note = null;
+      postError(action, `The GPU backend could not start: ${(e as Error).message} Training on the CPU instead.`);
     }
   }
   return { backend: new CpuBackend(s.model, s.train, s.layout), device: null, note };
