@@ -126,6 +126,14 @@ describe('issue 12: the trainer page, second pass', () => {
     expect(name).toBe('char-rnn-iter80.safetensors');
     // Then a new model, from iteration 0.
     expect(await dataOf(p, '#loss-trend', 'firstIter')).toBe('0');
+    // Loading a checkpoint over it asks too.
+    await p.setInputFiles('#load-input', checkpoint);
+    await p.waitForSelector('#discard-dialog[open]');
+    expect(await p.textContent('#discard-heading')).toBe('Load cli.safetensors?');
+    expect(await p.textContent('#discard-confirm')).toBe('Discard it and load it');
+    await p.click('#discard-cancel');
+    expect(await p.textContent('#checkpoint-status')).toBe('');
+    expect(await p.textContent('#iter')).toBe('80');
     await p.close();
   }, 90_000);
 
