@@ -182,6 +182,10 @@ export function switchCorpus(corpusMsg: CorpusMessage): void {
     post({ type: 'corpus', applied: false, message: `${keep}: ${why}. Start trains a new model on ${corpusMsg.name}.` });
   if (!m.trainable) return refuse('it holds weights only, no training state');
   if (!m.healthy) return refuse('the GPU failed');
+  // The same text again leaves the data position where it is.
+  if (m.trainer && m.corpus?.text === corpusMsg.text) {
+    return post({ type: 'corpus', applied: true, message: `The model trains on this text already (${m.corpusName}).` });
+  }
   const missing = missingChars(corpusMsg.text, m.vocab);
   if (missing) return refuse(`its vocabulary of ${m.vocab.size} characters lacks ${missing}`);
   const corpus = corpusFromText(corpusMsg.text, corpusMsg.name, m.vocab);
