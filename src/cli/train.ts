@@ -12,7 +12,17 @@ import { Rng } from '../model/rng.ts';
 import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
 import { GpuDeviceError } from '../gpu/device_error.ts';
 import { Trainer, type LogEvent, type SampleEvent } from '../train.ts';
-import { choiceOption, fractionOption, intOption, MAX_U32, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
+import {
+  choiceOption,
+  fractionOption,
+  intOption,
+  MAX_U32,
+  parseCommandArgs,
+  positiveNumberOption,
+  str,
+  UsageError,
+  type ParsedOptions,
+} from './args.ts';
 import {
   adapterOption,
   backendOption,
@@ -146,7 +156,13 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
   const session = makeSession(model, train);
   const rng = ck ? Rng.fromState(ck.training!.rng) : new Rng(seed);
   const state: TrainingState = ck
-    ? { params: ck.params, mem: ck.training!.mem, hidden: ck.training!.hidden, cell: ck.training!.cell, smoothLoss: ck.training!.smoothLoss }
+    ? {
+        params: ck.params,
+        mem: ck.training!.mem,
+        hidden: ck.training!.hidden,
+        cell: ck.training!.cell,
+        smoothLoss: ck.training!.smoothLoss,
+      }
     : freshState(session, rng);
 
   const selection = await selectBackend(backendChoice, adapter);

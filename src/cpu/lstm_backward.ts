@@ -7,7 +7,19 @@ import type { Vec } from '../model/layout.ts';
 //   dh = dy[t] + dgates[t+1] Whh
 //   dc[t] = dh * o * (1 - tanh(c)^2) + dc[t+1] * f[t+1]
 //   dgates[t] = [dc g i(1-i), dc c_prev f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)]
-export function lstmBackward(dgates: Vec, dc: Vec, dy: Vec, cs: Vec, reserve: Vec, Whh: Vec, t0: number, t1: number, T: number, B: number, H: number): void {
+export function lstmBackward(
+  dgates: Vec,
+  dc: Vec,
+  dy: Vec,
+  cs: Vec,
+  reserve: Vec,
+  Whh: Vec,
+  t0: number,
+  t1: number,
+  T: number,
+  B: number,
+  H: number,
+): void {
   const G = 4 * H;
   for (let t = t1 - 1; t >= t0; t--) {
     const last = t + 1 >= T;

@@ -7,7 +7,18 @@ const pre = new Float64Array(4); // one unit's gate pre-activations
 // x W_ih^T + b_ih; Whh is (4H, H); bhh is (4H,). Gate rows i, f, g, o as in torch.nn.LSTM. For t in [t0, t1):
 //   [i, f, g, o] = [sigmoid, sigmoid, tanh, sigmoid](xproj[t] + hs[t] Whh^T + bhh)
 //   cs[t+1] = f * cs[t] + i * g;  hs[t+1] = o * tanh(cs[t+1]);  reserve[t] = [i, f, g, o]
-export function lstmForward(hs: Vec, cs: Vec, reserve: Vec, xproj: Vec, Whh: Vec, bhh: Vec, t0: number, t1: number, B: number, H: number): void {
+export function lstmForward(
+  hs: Vec,
+  cs: Vec,
+  reserve: Vec,
+  xproj: Vec,
+  Whh: Vec,
+  bhh: Vec,
+  t0: number,
+  t1: number,
+  B: number,
+  H: number,
+): void {
   const G = 4 * H;
 
   for (let t = t0; t < t1; t++) {

@@ -291,7 +291,18 @@ export class GpuBackend implements Backend {
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     this.evaluator ??= new Evaluator(
-      new ModelProgram(this.lib, this.pool, this.config, this.layout, this.train.seqLength, 1, this.params, null, this.kernels, this.recurrence),
+      new ModelProgram(
+        this.lib,
+        this.pool,
+        this.config,
+        this.layout,
+        this.train.seqLength,
+        1,
+        this.params,
+        null,
+        this.kernels,
+        this.recurrence,
+      ),
       this.lib,
       this.pool,
     );

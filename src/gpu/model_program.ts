@@ -184,8 +184,7 @@ export class ModelProgram {
       add(list, kernels.matmul(call), constants, [a.buffer, bBinding, bias ?? noBias, c], matmulWorkgroups(call));
     };
     const grid = (count: number): [number, number, number] => [...grid2d(ceilDiv(count, WG), maxGroups), 1];
-    const biasGrad = (db: GPUBufferBinding, d: GPUBuffer, N: number) =>
-      add(this.backward, 'bias_grad', { R, N, WG }, [db, d], grid(N));
+    const biasGrad = (db: GPUBufferBinding, d: GPUBuffer, N: number) => add(this.backward, 'bias_grad', { R, N, WG }, [db, d], grid(N));
     const dropoutDispatch = (list: Dispatch[], inp: Rows, out: GPUBuffer, k: number) => {
       const n = R * H;
       const constants = { N: n, BASE: k * n, IN_OFFSET: inp.offset, P: config.dropout, WG };
@@ -199,7 +198,13 @@ export class ModelProgram {
     for (let t = 0; t < T; t++) rangeData.set([t, t + 1], (RANGE_SLOT / 4) * (t + 1));
     upload(device.queue, ranges, rangeData);
     const range = (slot: number): GPUBufferBinding => ({ buffer: ranges, offset: RANGE_SLOT * slot, size: 8 });
-    const recur = (list: Dispatch[], kernel: string, T0: Record<string, number>, resources: (slot: number) => (GPUBuffer | GPUBufferBinding)[], backward: boolean) => {
+    const recur = (
+      list: Dispatch[],
+      kernel: string,
+      T0: Record<string, number>,
+      resources: (slot: number) => (GPUBuffer | GPUBufferBinding)[],
+      backward: boolean,
+    ) => {
       if (recurrence.kind === 'persistent') {
         add(list, kernel, { ...T0, WG: recurrence.workgroup }, resources(0), [1, B, 1]);
       } else {
@@ -233,10 +238,23 @@ export class ModelProgram {
       };
       const inSize = layerInputSize(config, k);
       if (k === 0 && !embedded) {
-        add(this.forward, 'input_projection', { R, H: GH, V, WG }, [p(n.weightIh), p(n.biasIh), this.inputs, buffers.xproj], [ceilDiv(GH, WG), R, 1]);
+        add(
+          this.forward,
+          'input_projection',
+          { R, H: GH, V, WG },
+          [p(n.weightIh), p(n.biasIh), this.inputs, buffers.xproj],
+          [ceilDiv(GH, WG), R, 1],
+        );
       } else {
         const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
-        matmul(this.forward, buffers.xproj, x, p(n.weightIh), p(n.biasIh), { M: R, N: GH, K: inSize, transA: false, transB: true, accumulate: false });
+        matmul(this.forward, buffers.xproj, x, p(n.weightIh), p(n.biasIh), {
+          M: R,
+          N: GH,
+          K: inSize,
+          transA: false,
+          transB: true,
+          accumulate: false,
+        });
       }
       recur(this.forward, `${config.cell}_forward`, { B, H }, (slot) => gpuCell.forward({ ...buffers, range: range(slot) }), false);
       let y: Rows = { buffer: hs, offset: B * H };
@@ -248,15 +266,35 @@ export class ModelProgram {
       layerBuffers.push({ ...buffers, range: range(0) });
     }
     const top = this.layers[L - 1];
-    matmul(this.forward, this.logits, top.y, p(DECODER_WEIGHT), p(DECODER_BIAS), { M: R, N: V, K: H, transA: false, transB: true, accumulate: false });
-    add(this.forward, 'softmax_cross_entropy', { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup }, [this.logits, this.targets, this.rowLoss, dlogits], [R, 1, 1]);
+    matmul(this.forward, this.logits, top.y, p(DECODER_WEIGHT), p(DECODER_BIAS), {
+      M: R,
+      N: V,
+      K: H,
+      transA: false,
+      transB: true,
+      accumulate: false,
+    });
+    add(
+      this.forward,
+      'softmax_cross_entropy',
+      { R, V, SCALE: 1 / B, WG: kernels.softmaxWorkgroup },
+      [this.logits, this.targets, this.rowLoss, dlogits],
+      [R, 1, 1],
+    );
     if (!grads) return;
 
     // Backward: the output layer, then each layer from the top, each adding into its gradient slices.
     const dlog: Rows = { buffer: dlogits, offset: 0 };
     matmul(this.backward, g(DECODER_WEIGHT), dlog, top.y, null, { M: V, N: H, K: R, transA: true, transB: false, accumulate: true });
     biasGrad(g(DECODER_BIAS), dlogits, V);
-    matmul(this.backward, layerBuffers[L - 1].dy, dlog, p(DECODER_WEIGHT), null, { M: R, N: H, K: V, transA: false, transB: false, accumulate: false });
+    matmul(this.backward, layerBuffers[L - 1].dy, dlog, p(DECODER_WEIGHT), null, {
+      M: R,
+      N: H,
+      K: V,
+      transA: false,
+      transB: false,
+      accumulate: false,
+    });
     const dxRaw = dropout ? storage('dx before dropout', R * H) : null;
     const dembedded = embedded ? storage('dembedded', R * E) : null;
     for (let k = L - 1; k >= 0; k--) {

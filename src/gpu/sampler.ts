@@ -48,7 +48,14 @@ export class Sampler {
       this.ids = this.pool.storage('sample ids', this.capacity * 4);
       this.prime = this.pool.storage('sample prime', this.capacity * 4);
       this.readback = this.pool.readback('sample readback', this.capacity * 4);
-      this.bindGroup = bind(this.lib.device, this.draw, [this.request, this.program.logits, this.rng, this.program.inputs, this.ids, this.weights]);
+      this.bindGroup = bind(this.lib.device, this.draw, [
+        this.request,
+        this.program.logits,
+        this.rng,
+        this.program.inputs,
+        this.ids,
+        this.weights,
+      ]);
     }
     const queue = this.lib.device.queue;
     const request = new ArrayBuffer(16);

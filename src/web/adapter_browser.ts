@@ -20,9 +20,24 @@ async function requestAdapter(): Promise<GPUAdapter> {
   return adapter;
 }
 
-/** The adapter's one-line description, or throws NoWebGpuError with a plain explanation. */
-export async function probeBrowserAdapter(): Promise<string> {
-  return describeAdapter((await requestAdapter()).info);
+// Software rasterisers that browsers hand out as WebGPU adapters when there is no usable GPU: Chrome's
+// SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, Windows' WARP ("Microsoft Basic Render Driver").
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render/i;
+
+/**
+ * True for an adapter that runs on the CPU: the one that says so (`isFallbackAdapter`, on GPUAdapterInfo in
+ * newer browsers and on GPUAdapter in older ones), or one whose info names a software implementation.
+ */
+export function isCpuAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (info.isFallbackAdapter === true || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true) return true;
+  return [info.vendor, info.architecture, info.device, info.description].some((s) => typeof s === 'string' && SOFTWARE_ADAPTER.test(s));
+}
+
+/** The adapter's one-line description and whether it is a CPU one, or throws NoWebGpuError with a plain explanation. */
+export async function probeBrowserAdapter(): Promise<{ name: string; cpuAdapter: boolean }> {
+  const adapter = await requestAdapter();
+  return { name: describeAdapter(adapter.info), cpuAdapter: isCpuAdapter(adapter) };
 }
 
 export async function acquireBrowserContext(): Promise<GpuContext> {

@@ -1,8 +1,12 @@
-import shakespeareUrl from '../../data/tinyshakespeare.txt?url';
-import { corpusFromBytes, corpusFromText, type Corpus } from '../data/corpus.ts';
-import { LossChart } from './chart.ts';
-import { DEFAULTS, readSampleSettings, readTrainSettings, showFieldErrors } from './fields.ts';
-import type { BackendChoice, CorpusMessage, FromWorker, RunState, ToWorker } from './protocol.ts';
+import { CorpusPicker } from './corpus_picker.ts';
+import { confirmDiscard } from './discard.ts';
+import { Evaluation } from './evaluation.ts';
+import { checkField, DEFAULTS, FIELD_IDS, MODEL_FIELDS, readSampleSettings, readTrainSettings, showFieldErrors } from './fields.ts';
+import { showBenchmark } from './bench_view.ts';
+import { clearError, showError, showStatus } from './notices.ts';
+import { ProgressView } from './progress_view.ts';
+import type { AdapterReport, BackendChoice, FromWorker, ModelReport, RunState, ToWorker, TrainSettings } from './protocol.ts';
+import { settingDifferences, showSettingNotes } from './settings_diff.ts';
 
 // The page: it reads the settings, shows what the worker reports, and never computes itself.
 
@@ -11,132 +15,114 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   if (!el) throw new Error(`the page has no #${id}`);
   return el as T;
 };
+const button = (id: string) => $<HTMLButtonElement>(id);
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
 
-const chart = new LossChart($('chart'));
-let corpus: (CorpusMessage & { corpus: Corpus }) | null = null;
+const view = new ProgressView();
 let runState: RunState = 'idle';
-let hasModel = false;
+let model: ModelReport | null = null;
+let iter = 0;
 let resumable = false;
-let gpuAvailable = false;
-let busy = false; // a benchmark, evaluation or checkpoint load is running in the worker
-let firstReading: { iter: number; loss: number; smoothLoss: number } | null = null;
-
-function showMessage(text: string, kind: 'error' | 'info' = 'error'): void {
-  const el = $('message');
-  el.textContent = text;
-  el.dataset.kind = kind;
-  el.hidden = false;
-}
-
-function clearMessage(): void {
-  $('message').hidden = true;
-}
-
-function setCorpus(c: Corpus, name: string, data: string | undefined): void {
-  corpus = { name, data, text: c.text, corpus: c };
-  const info = $('corpus-info');
-  info.textContent = `${name}: ${c.ids.length.toLocaleString('en-US')} characters, ${c.vocab.size} distinct`;
-  info.dataset.chars = String(c.ids.length);
-  info.dataset.vocab = String(c.vocab.size);
+let loading = false; // a checkpoint is being loaded
+let benchmarking = false;
+let evalRequested = false; // waiting for the worker's copy of the weights
+const evaluation = new Evaluation(
+  () => updateButtons(),
+  (message) => showError('evaluate', message),
+);
+const corpus = new CorpusPicker((selected, from) => {
+  // The model in the tab takes the new text when it can train on it (its vocabulary covers the text, and it
+  // has training state); the worker applies it or says why not.
+  if (selected && model) send({ type: 'corpus', corpus: corpus.message() });
+  else if (!selected) from.focus();
   updateButtons();
-}
+});
 
-function corpusFailed(e: unknown): void {
-  showMessage((e as Error).message);
-}
-
-async function loadBundled(): Promise<void> {
-  const res = await fetch(shakespeareUrl);
-  if (!res.ok) throw new Error(`the bundled corpus could not be fetched (HTTP ${res.status})`);
-  // Left undefined in the checkpoint, so that `char-rnn train --resume` uses its own bundled copy.
-  setCorpus(corpusFromBytes(new Uint8Array(await res.arrayBuffer()), 'tinyshakespeare.txt'), 'tinyshakespeare.txt (bundled)', undefined);
-}
-
-async function loadFile(file: File): Promise<void> {
-  setCorpus(corpusFromBytes(new Uint8Array(await file.arrayBuffer()), file.name), file.name, file.name);
-}
-
-function corpusMessage(): CorpusMessage {
-  if (!corpus) throw new Error('the corpus is still loading');
-  return { name: corpus.name, data: corpus.data, text: corpus.text };
-}
+const backendChoice = () => $<HTMLSelectElement>('backend').value as BackendChoice;
+const formValue = (id: string) => $<HTMLInputElement>(id).value;
 
 function updateButtons(): void {
   const training = runState === 'training';
-  const settling = runState === 'starting';
-  $<HTMLButtonElement>('start').disabled = !corpus || training || settling || busy;
-  $<HTMLButtonElement>('pause').disabled = !training;
-  $<HTMLButtonElement>('resume').disabled =
-    !(resumable && (runState === 'paused' || runState === 'stopped' || runState === 'done')) || busy;
-  $<HTMLButtonElement>('stop').disabled = !(training || runState === 'paused');
-  $<HTMLButtonElement>('download').disabled = !hasModel || settling;
-  $<HTMLButtonElement>('sample-button').disabled = !hasModel || settling || runState === 'failed';
-  $<HTMLButtonElement>('eval-button').disabled = !hasModel || settling || busy;
-  $<HTMLButtonElement>('bench').disabled = !corpus || training || settling || busy;
+  const settling = runState === 'starting' || loading;
+  const canResume = resumable && (runState === 'paused' || runState === 'stopped' || runState === 'done') && !settling;
+  const start = button('start');
+  start.disabled = !corpus.selected || training || settling;
+  start.textContent = model ? 'New model' : 'Start';
+  start.classList.toggle('primary', !canResume);
+  $('start-reason').textContent = corpus.selected ? '' : `Start needs a text to learn: ${corpus.problem}.`;
+  button('pause').disabled = !training;
+  button('resume').disabled = !canResume;
+  button('resume').classList.toggle('primary', canResume);
+  button('stop').disabled = !(training || runState === 'paused');
+  button('download').disabled = !model || settling;
+  button('sample-button').disabled = !model || settling || runState === 'failed';
+  button('eval-button').disabled = !model || settling || evaluation.running || evalRequested;
+  button('bench').disabled = !corpus.selected || training || settling || benchmarking;
   $('run-state').textContent = runState;
+  $('training-corpus-line').hidden = !model?.corpusName;
+  $('training-corpus').textContent = model?.corpusName ?? '';
   document.body.dataset.state = runState;
+  showSettingNotes(model);
 }
 
-function fmtLoss(x: number): string {
-  return x.toFixed(4);
+function showAdapter(a: AdapterReport): void {
+  const el = $('adapter');
+  el.dataset.state = a.name === null ? 'none' : a.cpuAdapter ? 'cpu-adapter' : 'gpu';
+  el.textContent =
+    a.name === null
+      ? a.problem!
+      : a.cpuAdapter
+        ? `WebGPU adapter: ${a.name}, a CPU implementation (no GPU found): "auto" trains on the CPU backend, which is faster here.`
+        : `WebGPU adapter: ${a.name}`;
+  const gpu = $<HTMLSelectElement>('backend').querySelector<HTMLOptionElement>('option[value="gpu"]')!;
+  gpu.disabled = a.name === null;
+  if (a.name === null && backendChoice() === 'gpu') $<HTMLSelectElement>('backend').value = 'auto';
+  $('backend-hint').textContent =
+    a.name === null
+      ? 'auto: the CPU here (no WebGPU adapter)'
+      : a.cpuAdapter
+        ? 'auto: the CPU here (the adapter is a CPU one)'
+        : 'auto: the GPU here';
 }
 
-function onProgress(m: Extract<FromWorker, { type: 'progress' }>): void {
-  for (const p of m.points) {
-    firstReading ??= p;
-    chart.add(p.iter, p.loss, p.smoothLoss);
+function fillForm(s: TrainSettings): void {
+  for (const [key, id] of Object.entries(FIELD_IDS)) {
+    const el = $<HTMLInputElement | HTMLSelectElement>(id);
+    el.value = String(s[key as keyof typeof FIELD_IDS]);
+    checkField(el);
   }
-  chart.draw();
-  $('iter').textContent = m.iter.toLocaleString('en-US');
-  const last = m.points.at(-1);
-  if (last) {
-    $('loss').textContent = fmtLoss(last.loss);
-    $('smooth-loss').textContent = fmtLoss(last.smoothLoss);
-    const trend = $('loss-trend');
-    trend.textContent =
-      `smooth loss ${fmtLoss(firstReading!.smoothLoss)} at iteration ${firstReading!.iter} → ${fmtLoss(last.smoothLoss)} at ${last.iter}; ` +
-      `loss ${fmtLoss(firstReading!.loss)} → ${fmtLoss(last.loss)} (summed over a ${$<HTMLInputElement>('seq').value}-character window)`;
-    Object.assign(trend.dataset, {
-      firstIter: String(firstReading!.iter),
-      firstLoss: String(firstReading!.loss),
-      firstSmoothLoss: String(firstReading!.smoothLoss),
-      lastIter: String(last.iter),
-      lastLoss: String(last.loss),
-      lastSmoothLoss: String(last.smoothLoss),
-    });
-  }
-  if (m.charsPerSec > 0) {
-    const el = $('chars-per-s');
-    el.textContent = Math.round(m.charsPerSec).toLocaleString('en-US');
-    el.dataset.value = String(m.charsPerSec);
-  }
+  $<HTMLSelectElement>('backend').value = s.backend;
 }
 
 function onMessage(m: FromWorker): void {
   switch (m.type) {
-    case 'adapter': {
-      const el = $('adapter');
-      gpuAvailable = m.name !== null;
-      el.dataset.state = gpuAvailable ? 'gpu' : 'none';
-      el.textContent = gpuAvailable ? `WebGPU adapter: ${m.name}` : m.problem!;
-      const backend = $<HTMLSelectElement>('backend');
-      (backend.querySelector('option[value="gpu"]') as HTMLOptionElement).disabled = !gpuAvailable;
-      if (!gpuAvailable) backend.value = 'cpu';
-      return;
-    }
-    case 'state':
+    case 'adapter':
+      return showAdapter(m);
+    case 'state': {
+      const entered = m.state !== runState;
       runState = m.state;
-      hasModel = m.hasModel;
+      model = m.model;
       resumable = m.resumable;
       if (m.device) $('device').textContent = m.device;
-      if (m.state !== 'starting') $('iter').textContent = m.iter.toLocaleString('en-US');
+      $('train-note').textContent = m.backendNote ?? '';
+      if (m.state !== 'starting') {
+        iter = m.iter;
+        $('iter').textContent = m.iter.toLocaleString('en-US');
+      }
+      if (model) view.seq = model.settings.seq;
+      // How many runs (starts and resumes) this page has seen: what a test waits on.
+      if (entered && m.state === 'training') document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
       updateButtons();
+      if (entered && m.state !== 'starting') view.announce(m.state, true);
       return;
+    }
     case 'progress':
-      return onProgress(m);
+      iter = m.iter;
+      view.add(m.points, m.iter, m.charsPerSec);
+      if (runState === 'training') view.announce('training', false);
+      return;
     case 'sample':
       if (m.source === 'training') {
         $('samples').textContent = m.text;
@@ -145,15 +131,11 @@ function onMessage(m: FromWorker): void {
         $('sample-output').textContent = m.text;
       }
       return;
-    case 'evaluation': {
-      busy = false;
-      const el = $('eval-result');
-      el.textContent = `loss_per_char ${m.lossPerChar.toFixed(6)}, bits_per_char ${m.bitsPerChar.toFixed(6)}, chars ${m.chars} (model at iteration ${m.iter})`;
-      el.dataset.lossPerChar = String(m.lossPerChar);
-      el.dataset.chars = String(m.chars);
+    case 'evaluation-input':
+      evalRequested = false;
+      evaluation.run(m);
       updateButtons();
       return;
-    }
     case 'checkpoint': {
       const url = URL.createObjectURL(new Blob([m.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
       const a = document.createElement('a');
@@ -161,167 +143,154 @@ function onMessage(m: FromWorker): void {
       a.download = m.fileName;
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      if (m.note) showMessage(m.note, 'info');
+      showStatus('checkpoint-status', m.note ?? `Downloaded ${m.fileName} (iteration ${m.iter.toLocaleString('en-US')}).`);
       return;
     }
     case 'loaded': {
-      busy = false;
-      const s = m.settings;
-      for (const [id, v] of Object.entries({
-        hidden: s.hidden,
-        seq: s.seq,
-        batch: s.batch,
-        lr: s.lr,
-        seed: s.seed,
-        iters: Math.max(s.iters, Number($<HTMLInputElement>('iters').value) || 0),
-      })) {
-        $<HTMLInputElement>(id).value = String(v);
-      }
-      $<HTMLSelectElement>('backend').value = s.backend;
-      chart.clear();
-      firstReading = null;
-      showMessage(
+      loading = false;
+      const keepIters = Math.max(m.settings.iters, Number(formValue('iters')) || 0);
+      fillForm({ ...m.settings, iters: keepIters });
+      view.reset();
+      view.seq = m.settings.seq;
+      showStatus(
+        'checkpoint-status',
         `Loaded a checkpoint at iteration ${m.iter} (vocabulary of ${m.vocabSize} characters). ${m.note ?? 'Resume trains it further on the corpus above.'}`,
-        'info',
       );
-      updateButtons();
       return;
     }
-    case 'benchmark': {
-      busy = false;
-      const table = $<HTMLTableElement>('bench-result');
-      const body = table.tBodies[0];
-      body.replaceChildren(
-        ...m.results.map((r) => {
-          const tr = document.createElement('tr');
-          tr.dataset.backend = r.backend;
-          if (r.charsPerSec !== null) tr.dataset.charsPerSec = String(r.charsPerSec);
-          const cells =
-            r.charsPerSec === null
-              ? [r.backend, '–', '–', r.error ?? '']
-              : [r.backend, Math.round(r.charsPerSec).toLocaleString('en-US'), r.msPerStep!.toFixed(2), r.device];
-          for (const text of cells) {
-            const td = document.createElement('td');
-            td.textContent = text;
-            tr.append(td);
-          }
-          return tr;
-        }),
-      );
-      table.hidden = false;
+    case 'corpus':
+      if (m.applied) showStatus('corpus-status', m.message);
+      else showError('corpus', m.message, false);
+      return;
+    case 'benchmark':
+      benchmarking = false;
+      showBenchmark(m.results);
       updateButtons();
       return;
-    }
     case 'error':
-      busy = false;
-      showMessage(m.message);
+      if (m.action === 'load') loading = false;
+      if (m.action === 'benchmark') benchmarking = false;
+      if (m.action === 'evaluate') evalRequested = false;
+      showError(m.action, m.message);
       updateButtons();
       return;
   }
 }
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
-worker.onerror = (e) => showMessage(`The training worker failed: ${e.message}`);
+worker.onerror = (e) => showError('train', `The training worker failed: ${e.message}`);
 
-function trainSettingsOrShow(): ReturnType<typeof readTrainSettings> {
-  const r = readTrainSettings((id) => $<HTMLInputElement>(id).value, $<HTMLSelectElement>('backend').value as BackendChoice);
+function trainSettingsOrShow(): TrainSettings | null {
+  const r = readTrainSettings(formValue, backendChoice());
   showFieldErrors(r.errors, $('settings'));
-  return r;
+  return r.settings;
 }
 
-$('start').addEventListener('click', () => {
-  const { settings } = trainSettingsOrShow();
-  if (!settings || !corpus) return;
-  clearMessage();
-  chart.clear();
-  firstReading = null;
-  for (const id of ['samples', 'sample-iter', 'sample-output', 'loss-trend', 'eval-result', 'loss', 'smooth-loss', 'chars-per-s']) {
-    $(id).textContent = '';
-  }
-  for (const id of ['loss-trend', 'eval-result', 'chars-per-s']) {
-    for (const key of Object.keys($(id).dataset)) delete $(id).dataset[key];
-  }
-  send({ type: 'start', corpus: corpusMessage(), settings });
-});
-$('pause').addEventListener('click', () => send({ type: 'pause' }));
-$('stop').addEventListener('click', () => send({ type: 'stop' }));
-$('resume').addEventListener('click', () => {
-  const { settings } = trainSettingsOrShow();
+/** Before replacing a model that trained since its last save: ask; true to go on. */
+async function mayReplaceModel(title: string, verb: string): Promise<boolean> {
+  if (!model || iter === 0 || iter === model.savedIter) return true;
+  const choice = await confirmDiscard(title, verb, iter, model.savedIter);
+  if (choice === 'download') send({ type: 'download' });
+  return choice !== 'cancel';
+}
+
+button('start').addEventListener('click', async () => {
+  clearError('start', 'resume', 'train');
+  const settings = trainSettingsOrShow();
   if (!settings) return;
-  clearMessage();
+  if (runState === 'training' || !(await mayReplaceModel('Start a new model?', 'start'))) return;
+  view.reset();
+  for (const id of ['samples', 'sample-iter', 'sample-output', 'eval-result', 'checkpoint-status', 'corpus-status']) $(id).textContent = '';
+  send({ type: 'start', corpus: corpus.message(), settings });
+});
+button('pause').addEventListener('click', () => send({ type: 'pause' }));
+button('stop').addEventListener('click', () => send({ type: 'stop' }));
+button('resume').addEventListener('click', () => {
+  clearError('start', 'resume', 'train');
+  const settings = trainSettingsOrShow();
+  if (!settings || !model) return;
+  // A resumed model keeps what it is (as `char-rnn train --resume` refuses a flag that differs): say so.
+  const diffs = settingDifferences(model.settings, settings);
+  if (diffs.length > 0) {
+    const list = diffs.map((d) => `${d.label} is ${d.model} in the model, ${d.form} here`).join('; ');
+    showError('resume', `Resume keeps the model's settings: ${list}. Put them back, or start a new model with the new ones.`, false);
+    button('restore-settings').hidden = false;
+    $(diffs[0].id).focus();
+    return;
+  }
   send({ type: 'resume', iters: settings.iters, sampleEvery: settings.sampleEvery, sampleLen: settings.sampleLen });
 });
-$('download').addEventListener('click', () => send({ type: 'download' }));
-$('sample-button').addEventListener('click', () => {
-  const r = readSampleSettings((id) => $<HTMLInputElement>(id).value, $<HTMLInputElement>('argmax').checked);
+button('restore-settings').addEventListener('click', () => {
+  if (model) fillForm({ ...model.settings, iters: Number(formValue('iters')) || model.settings.iters });
+  button('restore-settings').hidden = true;
+  clearError('resume');
+  updateButtons();
+  button('resume').focus();
+});
+button('model-defaults').addEventListener('click', () => {
+  for (const id of MODEL_FIELDS) {
+    const el = $<HTMLInputElement | HTMLSelectElement>(id);
+    el.value = String(DEFAULTS[id]);
+    checkField(el);
+  }
+  updateButtons();
+});
+button('download').addEventListener('click', () => {
+  clearError('download', 'load');
+  send({ type: 'download' });
+});
+button('sample-button').addEventListener('click', () => {
+  clearError('sample');
+  const r = readSampleSettings(formValue, $<HTMLInputElement>('argmax').checked);
   showFieldErrors(r.errors, $('sampling'));
   if (r.settings) send({ type: 'sample', settings: r.settings });
 });
-$('eval-button').addEventListener('click', () => {
-  busy = true;
+button('eval-button').addEventListener('click', () => {
+  clearError('evaluate');
+  // The last result goes at once: what the page shows from now on is about the new evaluation.
+  const result = $('eval-result');
+  result.textContent = '';
+  for (const key of Object.keys(result.dataset)) delete result.dataset[key];
+  evalRequested = true;
   updateButtons();
-  $('eval-result').textContent = 'Evaluating…';
-  delete $('eval-result').dataset.lossPerChar;
-  send({ type: 'evaluate', text: $<HTMLTextAreaElement>('eval-text').value });
+  send({ type: 'evaluation-input', text: $<HTMLTextAreaElement>('eval-text').value });
 });
-$('bench').addEventListener('click', () => {
-  const { settings } = trainSettingsOrShow();
-  if (!settings || !corpus) return;
-  busy = true;
+button('bench').addEventListener('click', () => {
+  clearError('benchmark');
+  const settings = trainSettingsOrShow();
+  if (!settings) return;
+  benchmarking = true;
   updateButtons();
-  send({ type: 'benchmark', corpus: corpusMessage(), settings, iters: 100 });
+  send({ type: 'benchmark', corpus: corpus.message(), settings, iters: 100 });
 });
 $<HTMLInputElement>('load-input').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
   const file = input.files?.[0];
-  if (!file || !corpus) return;
-  const bytes = new Uint8Array(await file.arrayBuffer());
   input.value = '';
-  busy = true;
-  clearMessage();
-  send({ type: 'load', bytes, name: file.name, corpus: corpusMessage(), backend: $<HTMLSelectElement>('backend').value as BackendChoice }, [
-    bytes.buffer,
-  ]);
+  if (!file) return;
+  clearError('load', 'download');
+  showStatus('checkpoint-status', '');
+  if (!corpus.selected) return showError('load', `Choose a text to learn first: ${corpus.problem}.`);
+  if (!(await mayReplaceModel(`Load ${file.name}?`, 'load it'))) return;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  loading = true;
+  updateButtons();
+  send({ type: 'load', bytes, name: file.name, corpus: corpus.message(), backend: backendChoice() }, [bytes.buffer]);
 });
 
-$('corpus-bundled').addEventListener('click', () => loadBundled().catch(corpusFailed));
-$<HTMLInputElement>('corpus-file').addEventListener('change', (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
-  if (file) loadFile(file).catch(corpusFailed);
-});
-$('corpus-use-paste').addEventListener('click', () => {
-  try {
-    setCorpus(corpusFromText($<HTMLTextAreaElement>('corpus-paste').value, 'pasted text'), 'pasted text', 'pasted text');
-    clearMessage();
-  } catch (e) {
-    corpusFailed(e);
-  }
-});
-const dropZone = $('corpus-panel');
-dropZone.addEventListener('dragover', (e) => {
-  e.preventDefault();
-  dropZone.classList.add('dragging');
-});
-dropZone.addEventListener('dragleave', () => dropZone.classList.remove('dragging'));
-dropZone.addEventListener('drop', (e) => {
-  e.preventDefault();
-  dropZone.classList.remove('dragging');
-  const file = e.dataTransfer?.files[0];
-  if (file) loadFile(file).catch(corpusFailed);
-});
-
-for (const [id, v] of Object.entries({
-  hidden: DEFAULTS.hidden,
-  seq: DEFAULTS.seq,
-  batch: DEFAULTS.batch,
-  lr: DEFAULTS.lr,
-  seed: DEFAULTS.seed,
-  iters: DEFAULTS.iters,
-  'sample-every': DEFAULTS.sampleEvery,
-  'sample-len': DEFAULTS.sampleLen,
-})) {
-  $<HTMLInputElement>(id).value = String(v);
+// Each field is checked as it is edited, so a message goes as soon as the value is fixed.
+for (const form of [$('settings'), $('sampling')]) {
+  form.addEventListener('input', (e) => {
+    const el = e.target as HTMLInputElement | HTMLSelectElement;
+    checkField(el);
+    if (form.id === 'settings') {
+      showSettingNotes(model);
+      if (settingDifferences(model?.settings ?? null, null).length === 0) button('restore-settings').hidden = true;
+    }
+  });
 }
+
+fillForm(DEFAULTS);
 send({ type: 'hello' });
-loadBundled().catch(corpusFailed);
+void corpus.loadBundled().then(updateButtons);
 updateButtons();

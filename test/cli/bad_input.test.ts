@@ -30,7 +30,14 @@ function goodCheckpoint(): Checkpoint {
     seed: 1,
     iter: 10,
     params,
-    training: { mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(4), cell: null, pointer: 0, smoothLoss: 7, rng: rng.state() },
+    training: {
+      mem: new Float32Array(layout.totalFloats),
+      hidden: new Float32Array(4),
+      cell: null,
+      pointer: 0,
+      smoothLoss: 7,
+      rng: rng.state(),
+    },
   };
 }
 

@@ -35,7 +35,11 @@ const cases: Array<{ name: string; B: number; model: Partial<ModelConfig> }> = [
   { name: 'gru, H 4, 2 layers', B: 2, model: { cell: 'gru', hiddenSize: 4, layers: 2 } },
   { name: 'gru, H 3, 2 layers, embedding 2', B: 2, model: { cell: 'gru', hiddenSize: 3, layers: 2, embedSize: 2 } },
   { name: 'lstm, H 3, 3 layers, dropout 0.4', B: 2, model: { cell: 'lstm', hiddenSize: 3, layers: 3, dropout: 0.4 } },
-  { name: 'gru, H 3, 2 layers, dropout 0.3, embedding 2', B: 2, model: { cell: 'gru', hiddenSize: 3, layers: 2, dropout: 0.3, embedSize: 2 } },
+  {
+    name: 'gru, H 3, 2 layers, dropout 0.3, embedding 2',
+    B: 2,
+    model: { cell: 'gru', hiddenSize: 3, layers: 2, dropout: 0.3, embedSize: 2 },
+  },
 ];
 
 for (const { name, B, model } of cases) {

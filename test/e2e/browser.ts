@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 // What the end-to-end tests need: the page built by Vite into dist/, a static file server on 127.0.0.1 (as
 // anyone hosting dist/ would serve it), and Debian's Chromium with WebGPU on (SwiftShader without a GPU).
@@ -68,4 +68,49 @@ export function launchChromium({ webgpu = true } = {}): Promise<Browser> {
 
 export function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'char-rnn-e2e-'));
+}
+
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A phone's viewport and touch input (a 390 x 844 CSS-pixel screen, as an iPhone 12 to 15). */
+export function phoneContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, acceptDownloads: true });
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
+
+/**
+ * axe-core's WCAG 2.x A and AA rules (and its best practices) on the page as it is now; returns the
+ * violations of serious or critical impact, each with the elements it found.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!existsSync(AXE)) throw new Error(`${AXE} is missing: run npm install (axe-core is a devDependency)`);
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: any[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id as string,
+      impact: v.impact as string | null,
+      help: v.help as string,
+      targets: (v.nodes as { target: string[] }[]).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** True when the element's box lies wholly inside the viewport as scrolled now. */
+export async function inViewport(page: Page, selector: string): Promise<boolean> {
+  return page.locator(selector).evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+  });
 }

@@ -56,6 +56,13 @@ async function evaluateInPage(text: string): Promise<number> {
   return Number(await data('#eval-result', 'lossPerChar'));
 }
 
+/** Start, or "New model" (discarding the model in the tab when the page asks). */
+async function start(p: Page = page): Promise<void> {
+  await p.click('#start');
+  const dialog = p.locator('#discard-dialog[open]');
+  if (await dialog.isVisible()) await p.click('#discard-confirm');
+}
+
 async function cliEval(checkpoint: string, textFile: string): Promise<number> {
   const r = await runCli(['eval', '--checkpoint', checkpoint, '--data', textFile, '--json']);
   expect(r.stderr).toBe('');
@@ -67,25 +74,27 @@ describe('the trainer page', () => {
   it('reports a WebGPU adapter', async () => {
     await page.goto(baseUrl + 'index.html');
     await page.waitForSelector('#adapter:not([data-state="probing"])');
-    expect(await data('#adapter', 'state')).toBe('gpu');
+    // SwiftShader here ('cpu-adapter'); a hardware adapter elsewhere ('gpu').
+    expect(['gpu', 'cpu-adapter']).toContain(await data('#adapter', 'state'));
     expect(await page.textContent('#adapter')).toMatch(/^WebGPU adapter: \S/);
     await page.waitForSelector('#corpus-info[data-chars]');
     expect(await page.textContent('#corpus-info')).toBe('tinyshakespeare.txt (bundled): 1,115,394 characters, 65 distinct');
   });
 
   it(`lowers the loss it shows over ${ITERS} iterations on the bundled corpus`, async () => {
+    await page.selectOption('#backend', 'gpu');
     await page.fill('#iters', String(ITERS));
-    await page.click('#start');
+    await start();
     await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
     expect(await page.textContent('#device')).toMatch(/^GPU: /);
     expect(await page.textContent('#iter')).toBe(String(ITERS));
     const trend = (k: string) => data('#loss-trend', k).then(Number);
     expect(await trend('firstIter')).toBe(0);
     expect(await trend('lastIter')).toBe(ITERS - 1);
-    // From the uniform prediction's 25 ln 65 = 104.4: the window loss falls fast, the smoothed one slowly.
-    expect(await trend('firstSmoothLoss')).toBeCloseTo(25 * Math.log(65), 1);
-    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.1);
-    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 10);
+    // Per character, from the uniform prediction's ln 65 = 4.17: the window loss falls fast, the smoothed one slowly.
+    expect(await trend('firstSmoothLoss')).toBeCloseTo(Math.log(65), 2);
+    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.004);
+    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 0.4);
     expect(Number(await data('#chars-per-s', 'value'))).toBeGreaterThan(0);
     expect((await page.textContent('#samples'))!.length).toBeGreaterThanOrEqual(200);
   }, 120_000);
@@ -120,8 +129,8 @@ describe('the trainer page', () => {
     ]);
     expect(train.code).toBe(0);
     await page.setInputFiles('#load-input', checkpoint);
-    await page.waitForSelector('#message[data-kind="info"]:not([hidden])');
-    expect(await page.textContent('#message')).toContain('Loaded a checkpoint at iteration 60');
+    await page.waitForSelector('#checkpoint-status:has-text("Loaded a checkpoint")');
+    expect(await page.textContent('#checkpoint-status')).toContain('Loaded a checkpoint at iteration 60');
     expect(await page.inputValue('#hidden')).toBe('32');
     const pageLoss = await evaluateInPage(evalText);
     expect(pageLoss).toBeCloseTo(await cliEval(checkpoint, evalFile), 9);
@@ -132,7 +141,8 @@ describe('the trainer page', () => {
     await page.fill('#hidden', '100');
     await page.fill('#seed', '42');
     await page.fill('#iters', String(SCREENSHOT_ITERS));
-    await page.click('#start');
+    await page.selectOption('#backend', 'gpu');
+    await start();
     await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
     await page.fill('#eval-text', '');
     await page.click('#sample-button');
@@ -162,7 +172,7 @@ describe('the trainer page with a text of its own', () => {
     );
     await page.fill('#iters', '100');
     await page.fill('#sample-every', '50');
-    await page.click('#start');
+    await start();
     await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
     const sample = (await page.textContent('#samples'))!;
     expect([...sample].length).toBe(200);
@@ -170,7 +180,7 @@ describe('the trainer page with a text of its own', () => {
     expect(sample).toMatch(/[가-힣]/);
   }, 90_000);
 
-  it('opens a text file from the file picker, and names the byte where a file is not UTF-8', async () => {
+  it('opens a text file from the file picker, and rejects a file that is not UTF-8, naming the byte', async () => {
     const good = join(work, 'korean.txt');
     await writeFile(good, '가나다라마바사 '.repeat(20));
     await page.setInputFiles('#corpus-file', good);
@@ -179,12 +189,17 @@ describe('the trainer page with a text of its own', () => {
     const bad = join(work, 'latin1.txt');
     await writeFile(bad, Uint8Array.from([0x61, 0x62, 0xe9, 0x63]));
     await page.setInputFiles('#corpus-file', bad);
-    await page.waitForSelector('#message:not([hidden])');
-    expect(await page.textContent('#message')).toBe('latin1.txt: invalid UTF-8 at byte offset 2');
-    expect(await page.textContent('#corpus-info')).toBe('korean.txt: 160 characters, 8 distinct');
+    await page.waitForSelector('#corpus-error:not(:empty)');
+    expect(await page.textContent('#corpus-error')).toBe('Rejected: latin1.txt: invalid UTF-8 at byte offset 2. Choose another text.');
+    expect(await page.textContent('#corpus-info')).toBe('No corpus selected.');
+    expect(await page.isEnabled('#start')).toBe(false);
+    await page.setInputFiles('#corpus-file', good);
+    await page.waitForSelector('#corpus-info:has-text("korean.txt")');
+    // The Korean model in the tab may refuse it for training (its vocabulary lacks some), but the page takes it.
+    expect(await page.textContent('#corpus-error')).not.toContain('Rejected');
   });
 
-  it('says next to the field what is wrong with a setting, and why a corpus is too short', async () => {
+  it('says next to the field what is wrong with a setting, and next to Start why a corpus is too short', async () => {
     await page.fill('#hidden', 'ten');
     await page.fill('#lr', '0');
     await page.click('#start');
@@ -195,8 +210,8 @@ describe('the trainer page with a text of its own', () => {
     await page.fill('#lr', '0.1');
     await page.fill('#corpus-paste', 'abcabc');
     await page.click('#corpus-use-paste');
-    await page.click('#start');
-    await page.waitForSelector('#message:has-text("too short")');
+    await start();
+    await page.waitForSelector('#train-error:has-text("too short")');
     expect(await page.textContent('.field-error[data-for="hidden"]')).toBe('');
     await page.waitForSelector('body[data-state="idle"]');
     expect(await page.isEnabled('#start')).toBe(true);
@@ -213,13 +228,14 @@ describe('the trainer page when the GPU fails', () => {
     const workerStarted = p.waitForEvent('worker');
     await p.goto(baseUrl + 'index.html');
     const worker = await workerStarted;
-    await p.waitForSelector('#adapter[data-state="gpu"]');
+    await p.waitForSelector('#adapter:is([data-state="gpu"], [data-state="cpu-adapter"])');
     await p.waitForSelector('#corpus-info[data-chars]');
     return { p, worker, errors };
   }
 
   it('shows a shader error and trains on the CPU instead', async () => {
     const { p, worker, errors } = await freshPage();
+    await p.selectOption('#backend', 'gpu');
     await worker.evaluate(`{
       const create = GPUDevice.prototype.createShaderModule;
       GPUDevice.prototype.createShaderModule = function (d) {
@@ -229,7 +245,7 @@ describe('the trainer page when the GPU fails', () => {
     await p.fill('#iters', '20');
     await p.click('#start');
     await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
-    const message = await p.textContent('#message');
+    const message = await p.textContent('#train-error');
     expect(message).toMatch(/^The GPU backend could not start: shaders\/rnn_step\.wgsl:\d+:\d+: .+ Training on the CPU instead\.$/s);
     expect(await p.textContent('#device')).toBe('CPU (JavaScript reference)');
     expect(errors).toEqual([]);
@@ -246,6 +262,7 @@ describe('the trainer page when the GPU fails', () => {
         return device;
       };
     }`);
+    await p.selectOption('#backend', 'gpu');
     await p.fill('#iters', '100000');
     await p.click('#start');
     await p.waitForFunction(() => Number(document.getElementById('iter')?.textContent?.replace(/,/g, '')) > 120, undefined, {
@@ -253,7 +270,7 @@ describe('the trainer page when the GPU fails', () => {
     });
     await worker.evaluate('self.lastDevice.destroy()');
     await p.waitForSelector('body[data-state="failed"]', { timeout: 30_000 });
-    expect(await p.textContent('#message')).toMatch(
+    expect(await p.textContent('#train-error')).toMatch(
       /^The GPU reported an error: .+ Training stopped; the model as of iteration \d+ can still be downloaded\.$/s,
     );
     const [download] = await Promise.all([p.waitForEvent('download'), p.click('#download')]);
@@ -276,12 +293,14 @@ describe('the trainer page without a WebGPU adapter', () => {
       await p.goto(baseUrl + 'index.html');
       await p.waitForSelector('#adapter[data-state="none"]');
       expect(await p.textContent('#adapter')).toContain('Training runs on the CPU instead');
-      expect(await p.inputValue('#backend')).toBe('cpu');
+      expect(await p.inputValue('#backend')).toBe('auto');
+      expect(await p.locator('#backend option[value="gpu"]').isDisabled()).toBe(true);
       await p.waitForSelector('#corpus-info[data-chars]');
       await p.fill('#iters', '50');
       await p.click('#start');
       await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
       expect(await p.textContent('#device')).toBe('CPU (JavaScript reference)');
+      expect(await p.textContent('#train-note')).toBe('auto chose the CPU backend: this browser gives no WebGPU adapter.');
       expect(await p.textContent('#iter')).toBe('50');
       expect(errors).toEqual([]);
     } finally {

@@ -22,6 +22,8 @@ describe('chooseRecurrence', () => {
     expect(chooseRecurrence(limits, false, 100)).toEqual({ kind: 'persistent', workgroup: 128 });
     expect(chooseRecurrence(limits, false, 256)).toEqual({ kind: 'persistent', workgroup: 256 });
     expect(chooseRecurrence(limits, false, 257)).toEqual({ kind: 'per-step' });
-    expect(chooseRecurrence({ maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupSizeX: 128 }, false, 200)).toEqual({ kind: 'per-step' });
+    expect(chooseRecurrence({ maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupSizeX: 128 }, false, 200)).toEqual({
+      kind: 'per-step',
+    });
   });
 });

@@ -21,7 +21,8 @@ const p = (name: string) => view(state.params, session.layout.byName[name]);
 // Weights large enough for peaked distributions.
 {
   const rng = new Rng(8);
-  for (const name of ['rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'decoder.weight', 'decoder.bias']) p(name).forEach((_, i, a) => (a[i] = rng.normal() * (name === 'rnn.weight_hh_l0' ? 0.3 : 1.5)));
+  for (const name of ['rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'decoder.weight', 'decoder.bias'])
+    p(name).forEach((_, i, a) => (a[i] = rng.normal() * (name === 'rnn.weight_hh_l0' ? 0.3 : 1.5)));
 }
 
 let gpu: Backend;

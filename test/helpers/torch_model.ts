@@ -6,7 +6,13 @@ import { fixtureTensor, type TorchFixture } from './torch_fixture.ts';
 /** A PyTorch cell fixture as the engine sees it: its config, flat float32 parameters and window. */
 export function engineModel(f: TorchFixture) {
   const c = f.config!;
-  const config: ModelConfig = modelConfig({ cell: c.cell, vocabSize: c.vocab_size, hiddenSize: c.hidden, layers: c.layers, embedSize: c.embed });
+  const config: ModelConfig = modelConfig({
+    cell: c.cell,
+    vocabSize: c.vocab_size,
+    hiddenSize: c.hidden,
+    layers: c.layers,
+    embedSize: c.embed,
+  });
   const layout: ParamLayout = modelLayout(config);
   const params = new Float32Array(layout.totalFloats);
   for (const t of layout.tensors) params.set(fixtureTensor(f, t.name).data, t.offset);

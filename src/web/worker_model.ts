@@ -1,0 +1,191 @@
+import { BatchLoader } from '../data/batches.ts';
+import { corpusFromText, type Corpus } from '../data/corpus.ts';
+import { Vocabulary } from '../data/vocabulary.ts';
+import type { TrainingState } from '../model/backend.ts';
+import { decodeCheckpoint } from '../model/checkpoint.ts';
+import { MIN_CHAR_RNN, modelConfig } from '../model/config.ts';
+import { Rng } from '../model/rng.ts';
+import { freshState, inferenceState, makeSession, type Session } from '../model/session.ts';
+import { Trainer } from '../train.ts';
+import type { BackendChoice, CorpusMessage, TrainSettings } from './protocol.ts';
+import { makeBackend, watchDevice } from './worker_backend.ts';
+import { LOG_EVERY, perChar, trainLoop } from './worker_training.ts';
+import { post, postState, setState, worker, type Model } from './worker_state.ts';
+
+// Where a model comes from: a fresh start from the settings, or a checkpoint; and the corpus it trains on,
+// which the page may change while it trains when the model's vocabulary covers the new text.
+
+function replaceModel(m: Model | null): void {
+  worker.model?.backend.destroy();
+  worker.model = m;
+}
+
+/** Up to five characters of `text` outside `vocab`, quoted, or '' when it has none. */
+function missingChars(text: string, vocab: Vocabulary): string {
+  const missing = new Set<string>();
+  for (const ch of text) if (!vocab.has(ch) && missing.size < 6) missing.add(ch);
+  const shown = [...missing].slice(0, 5).map((c) => JSON.stringify(c));
+  return shown.join(', ') + (missing.size > 5 ? ' and more' : '');
+}
+
+/**
+ * Model options that this build of the engine would ignore. The engine's layout is the witness: a cell,
+ * layer count or embedding that it builds changes the parameter layout; one that it does not yet build
+ * (before issue 8's cells land) leaves min-char-rnn's layout, and training it would mislabel the model.
+ */
+function newModel(
+  session: Session,
+  settings: TrainSettings,
+  vocab: Vocabulary,
+  rng: Rng,
+  made: Awaited<ReturnType<typeof makeBackend>>,
+  state: TrainingState,
+  at: { iter: number; pointer: number; saved: number | null; data: string | undefined; trainable: boolean },
+): Model {
+  const m: Model = {
+    session,
+    settings,
+    vocab,
+    seed: settings.seed,
+    rng,
+    backend: made.backend,
+    backendNote: made.note,
+    trainer: null,
+    corpus: null,
+    corpusName: null,
+    data: at.data,
+    loaded: { iter: at.iter, pointer: at.pointer },
+    healthy: true,
+    snapshot: { state, pos: { iter: at.iter, pointer: at.pointer, rng: rng.state() } },
+    savedIter: at.saved,
+    trainable: at.trainable,
+    target: settings.iters,
+    looping: false,
+  };
+  made.backend.setState(state);
+  replaceModel(m);
+  watchDevice(m, made.device);
+  return m;
+}
+
+function attachTrainer(m: Model, corpus: Corpus, from: CorpusMessage, iter: number, pointer: number): void {
+  const { sampleEvery, sampleLen } = m.settings;
+  m.trainer = new Trainer(m.backend, corpus, m.session.train, m.rng, {
+    sampleEvery,
+    sampleLength: sampleLen,
+    logEvery: LOG_EVERY,
+    dropout: m.session.model.dropout > 0 && m.session.model.layers > 1,
+  });
+  m.trainer.resumeAt(iter, pointer);
+  m.corpus = corpus;
+  m.corpusName = from.name;
+  m.data = from.data;
+}
+
+/** The session of a fresh model from the page's settings; throws when the engine would not build it. */
+export function sessionFor(settings: TrainSettings, vocabSize: number): Session {
+  const { cell, hidden: hiddenSize, layers, embed: embedSize, dropout } = settings;
+  const session = makeSession(modelConfig({ vocabSize, hiddenSize, cell, layers, embedSize, dropout }), {
+    seqLength: settings.seq,
+    batchSize: settings.batch,
+    learningRate: settings.lr,
+    clip: MIN_CHAR_RNN.clip,
+  });
+  return session;
+}
+
+export async function start(corpusMsg: CorpusMessage, settings: TrainSettings): Promise<void> {
+  setState('starting');
+  replaceModel(null);
+  const corpus = corpusFromText(corpusMsg.text, corpusMsg.name);
+  const session = sessionFor(settings, corpus.vocab.size);
+  new BatchLoader(corpus.ids, settings.batch, settings.seq); // a corpus too short says so before any device work
+  const rng = new Rng(settings.seed);
+  const state = freshState(session, rng);
+  const made = await makeBackend(settings.backend, session, 'start');
+  const m = newModel(session, settings, corpus.vocab, rng, made, state, {
+    iter: 0,
+    pointer: 0,
+    saved: null,
+    data: corpusMsg.data,
+    trainable: true,
+  });
+  attachTrainer(m, corpus, corpusMsg, 0, 0);
+  setState('training');
+  void trainLoop(m);
+}
+
+export async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMessage, choice: BackendChoice): Promise<void> {
+  const ck = decodeCheckpoint(bytes, name);
+  setState('starting');
+  replaceModel(null);
+  const session = makeSession(ck.model, ck.train);
+  const vocab = new Vocabulary(ck.vocab);
+  let corpus: Corpus | null = null;
+  let note: string | null = null;
+  const missing = missingChars(corpusMsg.text, vocab);
+  if (!ck.training) note = 'It holds weights only, no training state: it samples and evaluates, but cannot train further.';
+  else if (missing) {
+    note = `It cannot train on ${corpusMsg.name}, which has characters outside its vocabulary (${missing}); it samples and evaluates. Choose a text that its vocabulary covers to train it.`;
+  } else corpus = corpusFromText(corpusMsg.text, corpusMsg.name, vocab);
+  const rng = ck.training ? Rng.fromState(ck.training.rng) : new Rng(ck.seed);
+  const state: TrainingState = ck.training
+    ? { params: ck.params, mem: ck.training.mem, hidden: ck.training.hidden, cell: ck.training.cell, smoothLoss: ck.training.smoothLoss }
+    : inferenceState(session, ck);
+  const settings: TrainSettings = {
+    cell: ck.model.cell,
+    hidden: ck.model.hiddenSize,
+    layers: ck.model.layers,
+    embed: ck.model.embedSize,
+    dropout: ck.model.dropout,
+    seq: ck.train.seqLength,
+    batch: ck.train.batchSize,
+    lr: ck.train.learningRate,
+    seed: ck.seed,
+    iters: ck.iter,
+    sampleEvery: 100,
+    sampleLen: 200,
+    backend: choice,
+  };
+  const made = await makeBackend(choice, session, 'load');
+  const pointer = ck.training?.pointer ?? 0;
+  const m = newModel(session, settings, vocab, rng, made, state, {
+    iter: ck.iter,
+    pointer,
+    saved: ck.iter,
+    data: ck.data,
+    trainable: ck.training !== null,
+  });
+  m.target = ck.iter;
+  if (corpus) attachTrainer(m, corpus, { ...corpusMsg, data: ck.data }, ck.iter, pointer);
+  post({ type: 'loaded', settings, iter: ck.iter, vocabSize: vocab.size, note });
+  // Only what the checkpoint holds: its smoothed loss (none for weights only), and no step's loss yet.
+  const smooth = ck.training ? perChar(m, ck.iter, { loss: 0, smoothLoss: ck.training.smoothLoss }).smoothLoss : null;
+  post({ type: 'progress', points: [{ iter: ck.iter, loss: null, smoothLoss: smooth }], iter: ck.iter, charsPerSec: 0 });
+  setState(m.trainer ? 'paused' : 'stopped');
+}
+
+/** Trains the model on a new corpus from here on, from its first character, when the model can read it. */
+export function switchCorpus(corpusMsg: CorpusMessage): void {
+  const m = worker.model;
+  if (!m) return;
+  const keep = m.trainer ? `The model keeps training on ${m.corpusName}` : 'The model cannot train on it';
+  const refuse = (why: string) =>
+    post({ type: 'corpus', applied: false, message: `${keep}: ${why}. Start trains a new model on ${corpusMsg.name}.` });
+  if (!m.trainable) return refuse('it holds weights only, no training state');
+  if (!m.healthy) return refuse('the GPU failed');
+  // The same text again leaves the data position where it is.
+  if (m.trainer && m.corpus?.text === corpusMsg.text) {
+    return post({ type: 'corpus', applied: true, message: `The model trains on this text already (${m.corpusName}).` });
+  }
+  const missing = missingChars(corpusMsg.text, m.vocab);
+  if (missing) return refuse(`its vocabulary of ${m.vocab.size} characters lacks ${missing}`);
+  const corpus = corpusFromText(corpusMsg.text, corpusMsg.name, m.vocab);
+  const { seqLength, batchSize } = m.session.train;
+  const loader = new BatchLoader(corpus.ids, batchSize, seqLength);
+  // Past the end, so the next window wraps: pointer 0 and a zero hidden state, as at a fresh start.
+  const iter = m.trainer ? m.trainer.iteration : m.loaded.iter;
+  attachTrainer(m, corpus, corpusMsg, iter, loader.streamLength);
+  post({ type: 'corpus', applied: true, message: `The model now trains on ${corpusMsg.name}, from its first character.` });
+  postState();
+}
