@@ -90,12 +90,13 @@ export class ThreadPool {
     ctl[ARGS + 6] = N;
     ctl[ARGS + 7] = K;
     ctl[ARGS + 8] = flags;
-    const byRows = Math.ceil(M / UNIT) >= Math.ceil(N / UNIT);
-    const units = Math.ceil((byRows ? M : N) / UNIT);
+    const byRows = (((M + UNIT - 1) / UNIT) | 0) >= (((N + UNIT - 1) / UNIT) | 0);
+    const units = (((byRows ? M : N) + UNIT - 1) / UNIT) | 0;
     const total = byRows ? M : N;
     for (let p = 0; p < this.threads; p++) {
-      const lo = Math.min(total, Math.floor((units * p) / this.threads) * UNIT);
-      const hi = Math.min(total, Math.floor((units * (p + 1)) / this.threads) * UNIT);
+      // Integer arithmetic throughout: a float here would be boxed on every call.
+      const lo = Math.min(total, (((units * p) / this.threads) | 0) * UNIT);
+      const hi = Math.min(total, (((units * (p + 1)) / this.threads) | 0) * UNIT);
       const r = PARTS + 4 * p;
       ctl[r] = byRows ? lo : 0;
       ctl[r + 1] = byRows ? hi : M;
