@@ -88,8 +88,8 @@ class WasmKernels implements CpuKernels {
   readonly description: string;
   private top = FIRST;
   private handedOut = false;
-  // Every ArrayBuffer the memory has had: a shared memory's old buffers stay valid after it grows.
-  private readonly buffers = new Set<ArrayBufferLike>();
+  // Buffer objects whose views have been checked to be this memory (see owns()).
+  private readonly known = new WeakSet<ArrayBufferLike>();
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -101,7 +101,6 @@ class WasmKernels implements CpuKernels {
     private readonly minParallelWork: number,
   ) {
     this.description = `cpu-wasm-simd x${threads} thread${threads === 1 ? '' : 's'}`;
-    this.buffers.add(memory.buffer);
   }
 
   alloc(n: number): Float32Array {
@@ -116,7 +115,6 @@ class WasmKernels implements CpuKernels {
         );
       }
       this.memory.grow(Math.ceil((end - have) / PAGE));
-      this.buffers.add(this.memory.buffer);
     }
     this.top = Math.ceil(end / ALIGN) * ALIGN;
     this.handedOut = true;
@@ -159,8 +157,28 @@ class WasmKernels implements CpuKernels {
   // A kernel reads and writes raw memory: an array from elsewhere, or one too short for the shape, would
   // silently read or clobber its neighbours.
   private check(x: Float32Array, n: number, name: string): void {
-    if (!this.buffers.has(x.buffer)) throw new Error(`${name} is not in the kernels' memory: allocate it with alloc()`);
     if (x.length < n) throw new Error(`${name} has ${x.length} elements, the shape needs ${n}`);
+    if (!this.known.has(x.buffer)) {
+      if (!this.owns(x)) throw new Error(`${name} is not in the kernels' memory: allocate it with alloc()`);
+      this.known.add(x.buffer);
+    }
+  }
+
+  // Whether x's buffer is this memory: a store through x shows up in the memory. (Not identity: V8 may hand
+  // out a new SharedArrayBuffer object for the same shared memory at any time.) Runs once per buffer object.
+  private owns(x: Float32Array): boolean {
+    if (x.length === 0) return true;
+    if (x.byteOffset + 4 > this.memory.buffer.byteLength) return false;
+    const mine = new Uint32Array(this.memory.buffer, x.byteOffset, 1);
+    const theirs = new Uint32Array(x.buffer, x.byteOffset, 1);
+    const saved = theirs[0];
+    let same = true;
+    for (const mask of [0x5a5a5a5a, 0xa5a5a5a5]) {
+      theirs[0] = saved ^ mask;
+      same &&= mine[0] === theirs[0];
+    }
+    theirs[0] = saved;
+    return same;
   }
 }
 
