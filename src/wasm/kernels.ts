@@ -23,8 +23,10 @@ export interface CpuKernelsOptions {
   threads?: number;
   /** Initial memory (rounded up to 64 KiB pages). All an unshared memory will ever have once views exist. */
   memoryBytes?: number;
-  /** The largest a shared memory may grow to. Default 2 GiB. */
+  /** The largest the memory may grow to. Default 2 GiB. */
   maxMemoryBytes?: number;
+  /** Use an unshared memory (one thread) even where shared memory is available; for tests. */
+  unsharedMemory?: boolean;
   /** Matmuls with fewer multiply-adds (batch * M * N * K) than this run on the calling thread alone. */
   minParallelWork?: number;
 }
@@ -70,12 +72,17 @@ export function defaultThreads(): number {
 export async function loadCpuKernels(options: CpuKernelsOptions = {}): Promise<CpuKernels> {
   const asked = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   const shareable = typeof SharedArrayBuffer !== 'undefined' && (inNode || globalThis.crossOriginIsolated === true);
+  const shared = shareable && options.unsharedMemory !== true;
   const note =
-    asked > 1 && !shareable ? `one thread: shared memory needs a cross-origin isolated page (COOP/COEP headers), asked for ${asked}` : null;
-  const shared = shareable;
+    asked <= 1 || shared
+      ? null
+      : shareable
+        ? `one thread: unshared memory asked for`
+        : `one thread: shared memory needs a cross-origin isolated page (COOP/COEP headers), asked for ${asked}`;
   const pages = Math.max(2, Math.ceil((options.memoryBytes ?? 16 * 2 ** 20) / PAGE));
   const maxPages = Math.max(pages, Math.ceil((options.maxMemoryBytes ?? 2 ** 31) / PAGE));
-  const memory = new WebAssembly.Memory(shared ? { initial: pages, maximum: maxPages, shared: true } : { initial: pages });
+  // Both builds declare a maximum, so the memory they import must have one too.
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: maxPages, shared });
   const module = await WebAssembly.compile(await wasmBytes(shared));
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Exports;

@@ -66,6 +66,31 @@ it('gives bitwise identical matmuls on 1, 2 and 3 threads', () => {
   }
 });
 
+it('gives the same bits in an unshared memory (a page without cross-origin isolation), which never detaches a view', async () => {
+  const single = await loadCpuKernels({ threads: 2, unsharedMemory: true, memoryBytes: 4 * 2 ** 20 });
+  try {
+    expect(single.threads).toBe(1);
+    expect(single.note).toMatch(/one thread/);
+    const s: MatmulShape = { batch: 1, M: 65, N: 100, K: 257, transA: false, transB: true, accumulate: true };
+    const results = [single, two].map((k) => {
+      const rng = new Rng(7);
+      const [a, b, bias, c] = [s.M * s.K, s.N * s.K, s.N, s.M * s.N].map((n) => {
+        const x = k.alloc(n);
+        for (let i = 0; i < n; i++) x[i] = rng.uniform() * 2 - 1;
+        return x;
+      });
+      k.matmul(c, a, b, bias, s);
+      return new Uint32Array(c.buffer, c.byteOffset, c.length);
+    });
+    expect(results[0]).toEqual(results[1]);
+    const kept = single.alloc(4).fill(3);
+    expect(() => single.alloc(2 ** 20)).toThrow(/cannot grow without detaching/);
+    expect(Array.from(kept)).toEqual([3, 3, 3, 3]);
+  } finally {
+    single.close();
+  }
+});
+
 it('allocates nothing per call after the first', async () => {
   const k = two;
   const H = 128;
