@@ -12,7 +12,11 @@ step) over a fixed number of timed steps after warm-up steps:
 
   /usr/bin/python3 bench/pytorch_cpu.py [--threads 1] [--steps N] [--config NAME ...]
 
-Written for Debian's PyTorch 1.13 (python3-torch); uses nothing newer.
+Written for Debian's PyTorch 1.13 (python3-torch); uses nothing newer. That build's BLAS is whatever
+libblas.so.3 points to (BLAS_INFO=generic): with only Debian's reference libblas3 installed, a large sgemm
+runs near 6 GFLOP/s on one thread and does not use more; `apt install libopenblas0` makes it several times
+faster. The first lines printed say which BLAS was found and what sgemm reaches, so that a figure is read
+against the BLAS it was measured with.
 """
 
 import argparse
@@ -95,6 +99,20 @@ def run(name, ids, vocab, seq, steps, warmup):
     return steps * seq * batch / elapsed, elapsed, steps, float(loss)
 
 
+def blas_line():
+    info = torch.__config__.show()
+    blas = next((part.split('=')[1] for part in info.replace(',', ' ').split() if part.startswith('BLAS_INFO=')), '?')
+    path = '/etc/alternatives/libblas.so.3-x86_64-linux-gnu'
+    target = os.path.realpath(path) if os.path.exists(path) else 'unknown'
+    a, b = torch.randn(800, 512), torch.randn(512, 2048)
+    torch.mm(a, b)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        torch.mm(a, b)
+    gflops = 2 * 800 * 512 * 2048 * 5 / (time.perf_counter() - t0) / 1e9
+    return f'BLAS_INFO={blas}, libblas.so.3 -> {target}; sgemm (800, 2048, 512): {gflops:.1f} GFLOP/s'
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (default 1)')
@@ -109,6 +127,7 @@ def main():
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
+    print(blas_line())
     print(f'PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs; vocab {len(chars)}, seq {args.seq}')
     print('| config | threads | timed steps | seconds | chars/s | last loss |')
     print('|---|---|---|---|---|---|')
