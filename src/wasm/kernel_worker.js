@@ -28,7 +28,9 @@ const ctl = new Int32Array(control);
 if (port) port.postMessage('ready');
 else self.postMessage('ready');
 
-let seen = Atomics.load(ctl, GEN);
+// Job 0 is "none": no job is dispatched before every worker has said it is ready, so the first one has
+// GEN 1. (Reading GEN here instead raced with that first job when the ready message arrived first.)
+let seen = 0;
 for (;;) {
   let gen = Atomics.load(ctl, GEN);
   for (let i = 0; gen === seen && i < SPIN; i++) gen = Atomics.load(ctl, GEN);

@@ -20,6 +20,9 @@ const PARTS = 16;
 const OP_MATMUL = 0;
 const OP_QUIT = 1;
 const SPIN = 20000;
+const WAIT_MS = 100;
+const MAX_TIMEOUTS = 600; // a minute of waits
+const MAX_POLLS = 2_000_000_000; // seconds of polling
 /** Rows or columns of c are handed out in units of this many, the register blocks' size. */
 const UNIT = 8;
 
@@ -118,12 +121,26 @@ export class ThreadPool {
     const ctl = this.ctl;
     let pending = Atomics.load(ctl, PENDING);
     for (let i = 0; pending !== 0 && i < SPIN; i++) pending = Atomics.load(ctl, PENDING);
+    if (pending === 0) return this.checkError();
+    // A worker that never answers (a lost wake-up, a dead thread) is an error, not a hang. Counted in waits
+    // and polls, not clock readings: a float from the clock would be boxed on every slow join.
+    let timeouts = 0;
+    let polls = 0;
     while (pending !== 0) {
       // A page's main thread may not block: it keeps polling.
-      if (this.canBlock) Atomics.wait(ctl, PENDING, pending);
+      if (this.canBlock) {
+        if (Atomics.wait(ctl, PENDING, pending, WAIT_MS) === 'timed-out') timeouts++;
+      } else polls++;
       pending = Atomics.load(ctl, PENDING);
+      if (pending !== 0 && (timeouts > MAX_TIMEOUTS || polls > MAX_POLLS)) {
+        throw new Error(`kernel threads did not finish a matmul in a minute (${pending} still busy)`);
+      }
     }
-    if (Atomics.load(ctl, ERROR) !== 0) throw new Error('a kernel thread failed (its error is on the console)');
+    this.checkError();
+  }
+
+  private checkError(): void {
+    if (Atomics.load(this.ctl, ERROR) !== 0) throw new Error('a kernel thread failed (its error is on the console)');
   }
 
   /** Stops the workers; the pool cannot be used afterwards. */

@@ -29,6 +29,18 @@ it('reports its threads', () => {
   expect(two.note).toBeNull();
 });
 
+it('runs a matmul dispatched as soon as the threads are up', async () => {
+  // The first job once raced with the workers' start and was never picked up.
+  for (let i = 0; i < 5; i++) {
+    const k = await loadCpuKernels({ threads: 2, minParallelWork: 0 });
+    const x = k.alloc(3).fill(2);
+    const c = k.alloc(3);
+    k.matmul(c, x, x, null, { batch: 3, M: 1, N: 1, K: 1, transA: false, transB: false, accumulate: false });
+    expect(Array.from(c)).toEqual([4, 4, 4]);
+    k.close();
+  }
+});
+
 it('gives bitwise identical matmuls on 1, 2 and 3 threads', () => {
   const seed = (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) >>> 0;
   const shapes: [number, number, number, number][] = [

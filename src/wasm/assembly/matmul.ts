@@ -101,6 +101,7 @@ function matmulVecN(c: usize, a: usize, b: usize, N: i32, K: i32, am: i32, ak: i
       }
       for (; m < m1; m++) {
         let n = nb;
+        for (; n + 16 <= ne; n += 16) vecN1x16(c, a, b, N, am, ak, kb, ke, m, n);
         for (; n + 4 <= ne; n += 4) vecN1x4(c, a, b, N, am, ak, kb, ke, m, n);
         for (; n < ne; n++) scalarSum(c, a, b, N, am, ak, N, 1, kb, ke, m, n);
       }
@@ -152,6 +153,32 @@ function vecN4x8(c: usize, a: usize, b: usize, N: i32, am: i32, ak: i32, k0: i32
   v128.store(p2, c21, 16);
   v128.store(p3, c30);
   v128.store(p3, c31, 16);
+}
+
+// A lone row (batch 1's recurrent step): four independent sums, so the adds do not wait on each other.
+function vecN1x16(c: usize, a: usize, b: usize, N: i32, am: i32, ak: i32, k0: i32, k1: i32, m: i32, n: i32): void {
+  const p = at(c, m * N + n);
+  let s0 = v128.load(p);
+  let s1 = v128.load(p, 16);
+  let s2 = v128.load(p, 32);
+  let s3 = v128.load(p, 48);
+  let pa = at(a, m * am + k0 * ak);
+  let pb = at(b, k0 * N + n);
+  const sa = (<usize>ak) << 2;
+  const sb = (<usize>N) << 2;
+  for (let k = k0; k < k1; k++) {
+    const x = f32x4.splat(load<f32>(pa));
+    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(pb)));
+    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(pb, 16)));
+    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(pb, 32)));
+    s3 = f32x4.add(s3, f32x4.mul(x, v128.load(pb, 48)));
+    pa += sa;
+    pb += sb;
+  }
+  v128.store(p, s0);
+  v128.store(p, s1, 16);
+  v128.store(p, s2, 32);
+  v128.store(p, s3, 48);
 }
 
 function vecN1x4(c: usize, a: usize, b: usize, N: i32, am: i32, ak: i32, k0: i32, k1: i32, m: i32, n: i32): void {
