@@ -1,0 +1,5 @@
+// AssemblyScript entry: the kernels that src/wasm/kernels.ts loads. No data segments, no heap, no runtime:
+// every array is a byte offset into the imported memory that src/wasm/kernels.ts hands out.
+export { matmul } from './matmul';
+export { adagrad_update } from './adagrad_update';
+export { bias_grad } from './bias_grad';
