@@ -30,7 +30,7 @@ const trainer = new Trainer(backend, corpus, train, rng, { sampleEvery: 1000, sa
 
 const mb = (x: number) => `${(x / 1048576).toFixed(1)} MB`;
 function measure(label: string): Record<string, string | number> {
-  global.gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const row = {
     at: label,
