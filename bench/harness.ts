@@ -1,3 +1,5 @@
+import { CELLS } from '../src/model/cells.ts';
+import type { CellType } from '../src/model/config.ts';
 import { cpus } from 'node:os';
 import { BackendUnavailableError, createBackend, type BackendKind } from '../src/create_backend.ts';
 import { BatchLoader } from '../src/data/batches.ts';
@@ -15,6 +17,7 @@ import { freshState, makeSession } from '../src/model/session.ts';
 // queued work. Cells whose estimated cost exceeds the per-cell budget are skipped, not run for an hour.
 
 export interface BenchConfig {
+  cell: CellType;
   hidden: number;
   batch: number;
   seq: number;
@@ -88,8 +91,13 @@ export const FULL_BATCH = [1, 8, 32, 128];
 export const QUICK_HIDDEN = [100, 512];
 export const QUICK_BATCH = [1, 32];
 
-export function grid(hidden: number[], batch: number[], seq: number): BenchConfig[] {
-  return hidden.flatMap((h) => batch.map((b) => ({ hidden: h, batch: b, seq })));
+export function grid(hidden: number[], batch: number[], seq: number, cells: CellType[] = ['rnn']): BenchConfig[] {
+  return cells.flatMap((cell) => hidden.flatMap((h) => batch.map((b) => ({ cell, hidden: h, batch: b, seq }))));
+}
+
+/** Two configurations are the same cell of the grid. */
+export function sameConfig(a: BenchConfig, b: BenchConfig): boolean {
+  return a.cell === b.cell && a.hidden === b.hidden && a.batch === b.batch && a.seq === b.seq;
 }
 
 export function machineInfo(): MachineInfo {
@@ -104,7 +112,7 @@ export function machineInfo(): MachineInfo {
 
 /** Multiply-adds of one training step, to carry a measured step time over to a bigger cell. */
 export function stepWork(c: BenchConfig, vocabSize: number): number {
-  return c.seq * c.batch * c.hidden * (c.hidden + vocabSize);
+  return c.seq * c.batch * c.hidden * (CELLS[c.cell].gates * c.hidden + vocabSize);
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -169,14 +177,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       corpusChars: o.corpus.ids.length,
     },
     // Back in the order asked for: by configuration, each backend beside the other.
-    training: o.configs.flatMap((c) =>
-      o.backends.map((k) => rows.find((r) => r.backend === k && r.hidden === c.hidden && r.batch === c.batch && r.seq === c.seq)!),
-    ),
+    training: o.configs.flatMap((c) => o.backends.map((k) => rows.find((r) => r.backend === k && sameConfig(r, c))!)),
   };
 }
 
 async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Promise<{ row: BenchRow; deviceName: string }> {
-  const model = modelConfig({ vocabSize: o.corpus.vocab.size, hiddenSize: c.hidden });
+  const model = modelConfig({ cell: c.cell, vocabSize: o.corpus.vocab.size, hiddenSize: c.hidden });
   const train: TrainConfig = { seqLength: c.seq, batchSize: c.batch, learningRate: MIN_CHAR_RNN.learningRate, clip: MIN_CHAR_RNN.clip };
   const session = makeSession(model, train);
   const t0 = performance.now();
@@ -284,7 +290,7 @@ export function median(xs: number[]): number {
 }
 
 export function describe(r: BenchRow): string {
-  const cell = `hidden ${r.hidden}, batch ${r.batch}, seq ${r.seq}, ${r.backend}`;
+  const cell = `${r.cell} hidden ${r.hidden}, batch ${r.batch}, seq ${r.seq}, ${r.backend}`;
   if (r.status !== 'ok') return `${cell}: ${r.status} (${r.note})`;
   return `${cell}: ${Math.round(r.charsPerSec!).toLocaleString('en-US')} chars/s, ${r.msPerStep!.toFixed(2)} ms/step`;
 }

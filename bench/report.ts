@@ -21,9 +21,23 @@ const fixed = (x: number | undefined, digits: number): string => (x === undefine
 export function trainingTable(result: BenchResult): Table {
   return {
     title: 'Training throughput',
-    header: ['hidden', 'batch', 'seq', 'backend', 'chars/s', 'ms/step', 'dispatches/step', 'submits/step', 'GPU MiB', 'CPU share', 'note'],
-    align: ['r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    header: [
+      'cell',
+      'hidden',
+      'batch',
+      'seq',
+      'backend',
+      'chars/s',
+      'ms/step',
+      'dispatches/step',
+      'submits/step',
+      'GPU MiB',
+      'CPU share',
+      'note',
+    ],
+    align: ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     rows: result.training.map((r) => [
+      r.cell ?? 'rnn',
       String(r.hidden),
       String(r.batch),
       String(r.seq),
@@ -141,7 +155,7 @@ export function renderSvg(result: BenchResult): string {
   const backends = [...new Set(result.training.map((r) => r.backend))];
   const configs: BenchRow[][] = [];
   for (const r of result.training) {
-    const group = configs.find((g) => g[0].hidden === r.hidden && g[0].batch === r.batch && g[0].seq === r.seq);
+    const group = configs.find((g) => g[0].cell === r.cell && g[0].hidden === r.hidden && g[0].batch === r.batch && g[0].seq === r.seq);
     if (group) group.push(r);
     else configs.push([r]);
   }

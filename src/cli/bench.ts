@@ -1,3 +1,4 @@
+import { CELL_TYPES, type CellType } from '../model/config.ts';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } from '../../bench/harness.ts';
@@ -32,6 +33,7 @@ Options:
   --quick              hidden 100,512 by batch 1,32; ${QUICK.windows} windows of ~${QUICK.windowSeconds} s, budget ${QUICK.budget} s a cell
                        (default: hidden ${FULL_HIDDEN.join(',')} by batch ${FULL_BATCH.join(',')}; ${FULL.windows} windows of ~${FULL.windowSeconds} s,
                        budget ${FULL.budget} s a cell)
+  --cell LIST          cells, comma-separated from rnn, lstm, gru (default rnn; --quick: rnn,lstm)
   --hidden LIST        hidden sizes, comma-separated (overrides the set's)
   --batch LIST         batch sizes, comma-separated (overrides the set's)
   --seq N              characters per window (default 25)
@@ -56,6 +58,7 @@ the same machine, side by side.
 
 const OPTIONS = {
   quick: { type: 'boolean' },
+  cell: { type: 'string' },
   hidden: { type: 'string' },
   batch: { type: 'string' },
   seq: { type: 'string' },
@@ -83,6 +86,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const hidden = intList(o, 'hidden', quick ? QUICK_HIDDEN : FULL_HIDDEN, MAX_HIDDEN);
   const batch = intList(o, 'batch', quick ? QUICK_BATCH : FULL_BATCH, MAX_BATCH);
   const seq = intOption(o, 'seq', 25, 1, MAX_SEQ);
+  const cells = cellList(str(o, 'cell') ?? (quick ? 'rnn,lstm' : 'rnn'));
   const which = choiceOption(o, 'backend', 'both', BACKEND_SETS);
   const adapter = adapterOption(o);
   const windows = intOption(o, 'windows', set.windows, 5, 1000);
@@ -98,7 +102,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const backends: BackendKind[] = which === 'both' ? ['gpu', 'cpu'] : [which];
   const rel = relative(REPO, resolve(dataPath));
   const result = await runBench({
-    configs: grid(hidden, batch, seq),
+    configs: grid(hidden, batch, seq, cells),
     backends,
     corpus,
     corpusName: rel.startsWith('..') ? resolve(dataPath) : rel,
@@ -151,4 +155,11 @@ function intList(o: ParsedOptions, name: string, fallback: number[], max: number
     return v;
   });
   return [...new Set(values)];
+}
+
+function cellList(raw: string): CellType[] {
+  const cells = raw.split(',').map((c) => c.trim());
+  const bad = cells.find((c) => !(CELL_TYPES as readonly string[]).includes(c));
+  if (bad !== undefined) throw new UsageError(`--cell must list cells from ${CELL_TYPES.join(', ')}, got ${JSON.stringify(bad)}`);
+  return cells as CellType[];
 }

@@ -75,7 +75,7 @@ describe('bench harness', () => {
       expect(r.submitsPerStep).toBe(1);
       expect(r.gpuBytes).toBeGreaterThan(0);
       // SwiftShader and most GPUs have timestamp-query; every kernel of the step is timed.
-      expect(Object.keys(r.kernelMs ?? {})).toContain('grad_update');
+      expect(Object.keys(r.kernelMs ?? {})).toContain('adagrad_update');
       for (const ms of Object.values(r.kernelMs!)) expect(ms).toBeGreaterThanOrEqual(0);
     }
     expect(result.adapter).toMatch(/\S/);

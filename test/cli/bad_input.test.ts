@@ -202,7 +202,7 @@ describe.concurrent('checkpoints', () => {
   test('vocabulary not matching the tensors', () =>
     expectBadInput(
       sample('vocab-mismatch.safetensors'),
-      'tensor rnn.weight_ih_l0 has shape [4, 4], expected [4, 3] for a vocabulary of 3 characters',
+      'tensor rnn.weight_ih_l0 has shape [4, 4], expected [4, 3] for a 1-layer rnn with hidden size 4, one-hot input and a vocabulary of 3',
     ));
   test('vocabulary not matching the config', () =>
     expectBadInput(sample('vocab-config.safetensors'), 'the vocabulary has 3 characters but config.vocab_size is 4'));

@@ -239,14 +239,14 @@ describe('the trainer page when the GPU fails', () => {
     await worker.evaluate(`{
       const create = GPUDevice.prototype.createShaderModule;
       GPUDevice.prototype.createShaderModule = function (d) {
-        return create.call(this, d.label === 'rnn_step' ? { ...d, code: d.code.replace('fn main', 'fn main(') } : d);
+        return create.call(this, d.label === 'rnn_forward' ? { ...d, code: d.code.replace('fn main', 'fn main(') } : d);
       };
     }`);
     await p.fill('#iters', '20');
     await p.click('#start');
     await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
     const message = await p.textContent('#train-error');
-    expect(message).toMatch(/^The GPU backend could not start: shaders\/rnn_step\.wgsl:\d+:\d+: .+ Training on the CPU instead\.$/s);
+    expect(message).toMatch(/^The GPU backend could not start: shaders\/rnn_forward\.wgsl:\d+:\d+: .+ Training on the CPU instead\.$/s);
     expect(await p.textContent('#device')).toBe('CPU (JavaScript reference)');
     expect(errors).toEqual([]);
     await p.close();
