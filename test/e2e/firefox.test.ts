@@ -78,8 +78,10 @@ describe.skipIf(!installed && !CI)(`Firefox (${FIREFOX})`, () => {
   it(`trains on the GPU in its worker and lowers the loss over ${ITERS} iterations`, async () => {
     await page.goto(baseUrl + 'index.html');
     await page.waitForSelector('#adapter:not([data-state="probing"])', { timeout: 30_000 });
-    expect(await data('#adapter', 'state'), await text('#adapter')).toBe('gpu');
+    // Firefox's adapter here is llvmpipe, a CPU one: the page's auto choice would train on the CPU backend.
+    expect(['gpu', 'cpu-adapter'], await text('#adapter')).toContain(await data('#adapter', 'state'));
     await page.waitForSelector('#corpus-info[data-chars]');
+    await page.select('#backend', 'gpu');
     await page.locator('#iters').fill(String(ITERS));
     const t0 = performance.now();
     await page.click('#start');
@@ -88,10 +90,10 @@ describe.skipIf(!installed && !CI)(`Firefox (${FIREFOX})`, () => {
     expect(await text('#device')).toMatch(/^GPU: /);
     expect(await text('#iter')).toBe(String(ITERS));
     const trend = async (k: string) => Number(await data('#loss-trend', k));
-    // From the uniform prediction's 25 ln 65 = 104.4: the window loss falls fast, the smoothed one slowly.
-    expect(await trend('firstSmoothLoss')).toBeCloseTo(25 * Math.log(65), 1);
-    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.1);
-    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 10);
+    // Per character, from the uniform prediction's ln 65 = 4.17: the window loss falls fast, the smoothed one slowly.
+    expect(await trend('firstSmoothLoss')).toBeCloseTo(Math.log(65), 2);
+    expect(await trend('lastSmoothLoss')).toBeLessThan((await trend('firstSmoothLoss')) - 0.004);
+    expect(await trend('lastLoss')).toBeLessThan((await trend('firstLoss')) - 0.4);
     const charsPerSec = Number(await data('#chars-per-s', 'value'));
     expect(charsPerSec).toBeGreaterThan(0);
     console.log(
