@@ -64,7 +64,7 @@ async function start(p: Page = page): Promise<void> {
 }
 
 async function cliEval(checkpoint: string, textFile: string): Promise<number> {
-  const r = await runCli(['eval', '--checkpoint', checkpoint, '--data', textFile, '--json']);
+  const r = await runCli(['eval', '--checkpoint', checkpoint, '--data', textFile, '--backend', 'cpu', '--json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return jsonLines(r.stdout)[0].loss_per_char as number;
