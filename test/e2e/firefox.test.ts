@@ -72,8 +72,8 @@ describe.skipIf(!installed && !CI)(`Firefox (${FIREFOX})`, () => {
     // Expected failure, not understood yet: on Firefox over llvmpipe, lstm_backward in persistent mode with
     // 4-wide workgroups at H = 257 gets units 252.. of the second step wrong (0.00158 vs 0.00109), every
     // seed; the same case passes on SwiftShader (Node and Chromium), and its per-step and 64-wide forms pass
-    // here. The training path never runs it (4-wide persistent is chosen for CPU adapters only in Node and
-    // Chromium). Anything else failing fails the test.
+    // here. Training an LSTM of 257+ units on Firefox's llvmpipe with the GPU backend picked would run this
+    // path (the page's auto choice trains on the CPU there). Anything else failing fails the test.
     const EXPECTED_FAILURES = ['lstm_backwardT=2 B=2 H=257 persistent WG 4'];
     const unexpected = failures.filter((f) => !EXPECTED_FAILURES.some((e) => f?.startsWith(e)));
     expect(unexpected).toEqual([]);
