@@ -383,20 +383,21 @@ describe('issue 12: the trainer page, second pass', () => {
     await p.close();
   }, 60_000);
 
-  it('shows a model the engine does not build as an error next to Start, not a crash', async () => {
+  it('trains a 2-layer LSTM with an embedding and dropout from the Model fields', async () => {
     const p = await open();
-    await p.fill('#iters', '2');
-    await p.fill('#hidden', '8');
+    await p.fill('#iters', '30');
+    await p.fill('#hidden', '16');
     await p.selectOption('#cell', 'lstm');
+    await p.fill('#layers', '2');
+    await p.fill('#embed', '8');
+    await p.fill('#dropout', '0.2');
     await p.click('#start');
-    await p.waitForSelector('body[data-state="idle"] #train-error:not(:empty), body[data-state="done"]', { timeout: 30_000 });
-    // Until issue 8's cells land the engine refuses LSTM; after, this trains two iterations of a tiny one.
-    if ((await p.textContent('#run-state')) === 'idle') {
-      expect(await p.textContent('#train-error')).toMatch(/^This build of the engine trains only min-char-rnn's model .*, not cell lstm\./);
-      expect(await focusedId(p)).toBe('start');
-    }
+    await p.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await p.textContent('#train-error')).toBe('');
+    expect(await p.textContent('#iter')).toBe('30');
+    expect(Number.parseFloat((await p.textContent('#smooth-loss')) ?? '')).toBeLessThan(Math.log(65) + 0.01);
     await p.close();
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('accessibility (axe-core), on both pages at both sizes', () => {
