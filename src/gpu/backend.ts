@@ -9,7 +9,8 @@ import type { GpuContext } from './device.ts';
 import { bind, ceilDiv, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
 import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
-import { chooseRecurrence, logitsCall, ModelProgram, type Dispatch, type KernelChoice, type Recurrence } from './model_program.ts';
+import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.ts';
+import { chooseRecurrence, logitsCall, type Recurrence } from './recurrence.ts';
 import { Evaluator } from './evaluator.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
@@ -67,6 +68,8 @@ export class GpuBackend implements Backend {
   private readonly program: ModelProgram;
   /** The optimizer's update over the flat buffers, then the window's loss into lossState. */
   private readonly update: Dispatch[] = [];
+  /** The whole training step: the program's forward and backward, then the update. */
+  private readonly stepDispatches: Dispatch[];
   private readonly lossState: GPUBuffer; // [loss, smoothLoss]
   private readonly lossReadback: GPUBuffer;
   private profiler: Profiler | null = null;
@@ -129,7 +132,8 @@ export class GpuBackend implements Backend {
       bindGroup: bind(this.device, loss, [this.program.rowLoss, this.lossState]),
       workgroups: [1, 1, 1],
     });
-    this.dispatchesPerStep = this.program.forward.length + this.program.backward.length + this.update.length;
+    this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.update];
+    this.dispatchesPerStep = this.stepDispatches.length;
   }
 
   static async create(
@@ -156,7 +160,7 @@ export class GpuBackend implements Backend {
   step(w: Window, keepLoss = false, dropoutSeed = 0): void {
     const encoder = this.beginStep(w, dropoutSeed);
     const pass = encoder.beginComputePass();
-    ModelProgram.encode(pass, this.allDispatches());
+    ModelProgram.encode(pass, this.stepDispatches);
     pass.end();
     this.endStep(encoder, keepLoss);
   }
@@ -168,7 +172,7 @@ export class GpuBackend implements Backend {
    */
   async profileStep(w: Window): Promise<KernelTime[] | null> {
     if (!this.ctx.hasTimestampQuery) return null;
-    const dispatches = this.allDispatches();
+    const dispatches = this.stepDispatches;
     this.profiler ??= new Profiler(this.device, dispatches.length);
     const encoder = this.beginStep(w);
     dispatches.forEach((d, n) => {
@@ -188,10 +192,6 @@ export class GpuBackend implements Backend {
       times.set(d.kernel, t);
     });
     return [...times.values()];
-  }
-
-  private allDispatches(): Dispatch[] {
-    return [...this.program.forward, ...this.program.backward, ...this.update];
   }
 
   private beginStep(w: Window, dropoutSeed = 0): GPUCommandEncoder {

@@ -7,6 +7,8 @@ import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
+import { packInputs } from './pack_inputs.ts';
+import type { Recurrence } from './recurrence.ts';
 
 // The whole model's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/model_window.ts, in cuDNN's per-layer order: the input projection of all R = T * B rows (a gather
@@ -19,7 +21,6 @@ import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_
 // them) or per-step (one dispatch per step, the units spread over ceil(H / 64) workgroups per stream).
 
 const WG = 64;
-const CPU_PERSISTENT_WG = 4;
 const RANGE_SLOT = 256; // bytes: uniform bindings start on 256-byte boundaries
 
 export interface Dispatch {
@@ -36,46 +37,6 @@ export interface KernelChoice {
   matmul: (call: MatmulCall) => MatmulVariant;
   /** softmax_cross_entropy's workgroup size per row. */
   softmaxWorkgroup: number;
-}
-
-/** How the recurrence is dispatched; `workgroup` is the persistent kernels' workgroup size. */
-export type Recurrence = { kind: 'persistent'; workgroup: number } | { kind: 'per-step' };
-
-export type RecurrenceLimits = Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>;
-
-/**
- * On a CPU adapter a workgroup runs on one core as a few SIMD lanes and one dispatch per window is cheapest:
- * persistent, 4 wide. On a GPU, one workgroup per stream leaves most of the chip idle once H outgrows a
- * workgroup, so above 256 units the steps are dispatched one by one over ceil(H / 64) workgroups.
- */
-export function chooseRecurrence(limits: RecurrenceLimits, isCpuAdapter: boolean, H: number): Recurrence {
-  if (isCpuAdapter) return { kind: 'persistent', workgroup: CPU_PERSISTENT_WG };
-  const wg = Math.ceil(Math.min(H, 256) / 32) * 32;
-  if (H > 256 || wg > Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)) return { kind: 'per-step' };
-  return { kind: 'persistent', workgroup: wg };
-}
-
-/** The logits matmul, (R, V) = y (R, H) decoder.weight^T + decoder.bias, as the kernel choice probes it. */
-export function logitsCall(config: Pick<ModelConfig, 'hiddenSize' | 'vocabSize'>, T: number, B: number): MatmulCall {
-  const { hiddenSize: H, vocabSize: V } = config;
-  return { batch: 1, M: T * B, N: V, K: H, transA: false, transB: true, aOffset: B * H, bOffset: 0 };
-}
-
-/**
- * Fills `packed` (2R + V + 1,) with the ids (R,), then the rows grouped by id as start (V+1,) and rows (R,),
- * so that the scatter-adds of backward (one-hot input projection, embedding) sum only their own rows.
- */
-export function packInputs(packed: Uint32Array, ids: Uint32Array, R: number, V: number): void {
-  packed.set(ids.subarray(0, R));
-  const start = packed.subarray(R, R + V + 1);
-  const rows = packed.subarray(R + V + 1, 2 * R + V + 1);
-  start.fill(0);
-  for (let r = 0; r < R; r++) if (ids[r] < V) start[ids[r] + 1]++;
-  for (let v = 0; v < V; v++) start[v + 1] += start[v];
-  // Fill each group in row order, using start[v] as its cursor, then shift the cursors back.
-  for (let r = 0; r < R; r++) if (ids[r] < V) rows[start[ids[r]]++] = r;
-  for (let v = V; v > 0; v--) start[v] = start[v - 1];
-  start[0] = 0;
 }
 
 /** An (R, n) operand inside a buffer: hs[1..T] of a layer is its hs at element offset B * H. */
@@ -104,6 +65,7 @@ export class ModelProgram {
   /** The dropout seed of the step, a uniform written before each training step. */
   private readonly dropoutSeed: GPUBuffer | null = null;
   private readonly packedInputs: Uint32Array;
+  private readonly seedData = new Uint32Array(4);
   private readonly carry: GPUBuffer;
 
   constructor(
@@ -331,7 +293,10 @@ export class ModelProgram {
   uploadInputs(queue: GPUQueue, ids: Uint32Array, dropoutSeed = 0): void {
     packInputs(this.packedInputs, ids, this.T * this.B, this.config.vocabSize);
     upload(queue, this.inputs, this.packedInputs);
-    if (this.dropoutSeed) upload(queue, this.dropoutSeed, new Uint32Array([dropoutSeed, 0, 0, 0]));
+    if (this.dropoutSeed) {
+      this.seedData[0] = dropoutSeed;
+      upload(queue, this.dropoutSeed, this.seedData);
+    }
   }
 
   static encode(pass: GPUComputePassEncoder, dispatches: Dispatch[]): void {

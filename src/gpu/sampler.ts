@@ -3,7 +3,8 @@ import type { ModelConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { upload, type BufferPool } from './buffers.ts';
 import { bind, type KernelLibrary } from './kernels.ts';
-import { ModelProgram, type KernelChoice, type Recurrence } from './model_program.ts';
+import { ModelProgram, type KernelChoice } from './model_program.ts';
+import type { Recurrence } from './recurrence.ts';
 
 /**
  * Sampling on the GPU with no round trip per character: a forward-only program of one step and one stream,

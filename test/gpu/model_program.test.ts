@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRecurrence, packInputs } from '../../src/gpu/model_program.ts';
+import { packInputs } from '../../src/gpu/pack_inputs.ts';
+import { chooseRecurrence } from '../../src/gpu/recurrence.ts';
 
 // ModelProgram's plain helpers. Its kernels are checked against their CPU twins in src/gpu/kernel_checks/
 // (test/gpu/kernels.test.ts and the browser's validation page).

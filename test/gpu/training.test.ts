@@ -11,7 +11,7 @@ import { Rng } from '../../src/model/rng.ts';
 import { acquireNodeAdapter, parseAdapterChoice } from '../../src/gpu/adapter_node.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
 import { openDevice } from '../../src/gpu/device.ts';
-import type { Recurrence } from '../../src/gpu/model_program.ts';
+import type { Recurrence } from '../../src/gpu/recurrence.ts';
 import { zeroState, makeSession } from '../../src/model/session.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { expectClose } from './harness.ts';

@@ -1,17 +1,12 @@
+import { gruBackwardCases, gruForwardCases, lstmBackwardCases, lstmForwardCases, rnnBackwardCases, rnnForwardCases } from './cell_cases.ts';
 import {
   adagradUpdateCases,
   biasGradCases,
   dropoutCases,
   embeddingBackwardCases,
   embeddingCases,
-  gruBackwardCases,
-  gruForwardCases,
   inputProjectionBackwardCases,
-  lstmBackwardCases,
-  lstmForwardCases,
-  rnnBackwardCases,
-  rnnForwardCases,
-} from './cell_cases.ts';
+} from './elementwise_cases.ts';
 import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
 import type { KernelCase } from './runner.ts';
 

@@ -1,0 +1,189 @@
+import { adagradUpdate } from '../../cpu/adagrad_update.ts';
+import { biasGrad } from '../../cpu/bias_grad.ts';
+import { dropout } from '../../cpu/dropout.ts';
+import { embedding } from '../../cpu/embedding.ts';
+import { embeddingBackward } from '../../cpu/embedding_backward.ts';
+import { inputProjectionBackward } from '../../cpu/input_projection_backward.ts';
+import { ADAGRAD_EPS } from '../../model/config.ts';
+import type { Rng } from '../../model/rng.ts';
+import { grid2d } from '../kernels.ts';
+import { packInputs } from '../pack_inputs.ts';
+import { randomArray, randomIds, type KernelCase, type KernelComparisons } from './runner.ts';
+
+// The element-wise and scatter kernels around the recurrence: dropout, the embedding lookup and its
+// scatter-add, the one-hot input projection's scatter-add, bias gradients and the AdaGrad update, each
+// against its CPU twin (the recurrence kernels themselves are in cell_cases.ts).
+
+function elementGrid(k: KernelComparisons, count: number, WG: number): [number, number] {
+  return grid2d(Math.ceil(count / WG), k.device.limits.maxComputeWorkgroupsPerDimension);
+}
+
+export function dropoutCases(): KernelCase[] {
+  // [N, WG, BASE, P]: WG 1 with N = 70000 takes the 2-D grid (over 65535 workgroups) at a small size.
+  const shapes: [number, number, number, number][] = [
+    [1, 64, 0, 0.5],
+    [65, 64, 12345, 0.25],
+    [1000, 64, 7, 0.3],
+    [1000, 64, 0xfffffff0, 0],
+    [70000, 1, 3, 0.1],
+  ];
+  return shapes.map(([N, WG, BASE, P]) => ({
+    group: 'dropout',
+    name: `N=${N} WG=${WG} BASE=${BASE} P=${P}`,
+    async run(k, rng) {
+      const seed = rng.nextU32();
+      const inp = randomArray(rng, N);
+      const [out] = await k.run(
+        'dropout',
+        { N, BASE, P, WG },
+        [{ uniform: new Uint32Array([seed, 0, 0, 0]) }, { input: inp }, { output: N }],
+        elementGrid(k, N, WG),
+      );
+      const cpu = new Float32Array(N);
+      dropout(cpu, inp, seed, BASE, N, P);
+      // The mask is exact (a wrong one is off by |inp| / (1 - P)); a kept element differs only by x / (1 - P)
+      // on the GPU against x * (1 / (1 - P)) in float64 on the CPU: a few float32 ulp.
+      k.close(out, cpu, 0, 1e-6, 'out');
+    },
+  }));
+}
+
+/** [R, V, E]: 1s, a vocabulary larger than the rows (some ids absent), and E around the workgroup size. */
+const TABLE_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [6, 65, 7],
+  [15, 7, 65],
+  [4, 65, 100],
+  [4, 5, 257],
+];
+
+function packed(rng: Rng, R: number, V: number): { ids: Uint32Array; inputs: Uint32Array } {
+  const ids = randomIds(rng, R, V);
+  const inputs = new Uint32Array(2 * R + V + 1);
+  packInputs(inputs, ids, R, V);
+  return { ids, inputs };
+}
+
+export function embeddingCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, E]) => ({
+    group: 'embedding',
+    name: `R=${R} V=${V} E=${E}`,
+    async run(k, rng) {
+      const weight = randomArray(rng, V * E);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [x] = await k.run(
+        'embedding',
+        { R, E, WG },
+        [{ input: weight }, { input: inputs }, { output: R * E }],
+        elementGrid(k, R * E, WG),
+      );
+      const cpu = new Float32Array(R * E);
+      embedding(cpu, weight, ids, R, E);
+      k.close(x, cpu, 0, 0, 'x'); // a copy: exact
+    },
+  }));
+}
+
+export function embeddingBackwardCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, E]) => ({
+    group: 'embedding_backward',
+    name: `R=${R} V=${V} E=${E}`,
+    async run(k, rng) {
+      // dweight adds into what is there, so it cannot be poisoned; rows of absent ids must come back as they were.
+      const dweight = randomArray(rng, V * E);
+      const dx = randomArray(rng, R * E);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [gpu] = await k.run(
+        'embedding_backward',
+        { R, V, E, WG },
+        [{ output: V * E, initial: dweight.slice() }, { input: dx }, { input: inputs }],
+        elementGrid(k, V * E, WG),
+      );
+      embeddingBackward(dweight, dx, ids, R, E);
+      // Sums of at most R = 15 terms of size 1, added once on the GPU and term by term (float32 stores) on the CPU.
+      k.close(gpu, dweight, 1e-6, 1e-5, 'dweight');
+    },
+  }));
+}
+
+export function inputProjectionBackwardCases(): KernelCase[] {
+  return TABLE_SHAPES.map(([R, V, N]) => ({
+    group: 'input_projection_backward',
+    name: `R=${R} V=${V} N=${N}`,
+    async run(k, rng) {
+      const dW = randomArray(rng, N * V);
+      const dgates = randomArray(rng, R * N);
+      const { ids, inputs } = packed(rng, R, V);
+      const WG = 64;
+      const [gpu] = await k.run(
+        'input_projection_backward',
+        { R, V, N, WG },
+        [{ output: N * V, initial: dW.slice() }, { input: dgates }, { input: inputs }],
+        elementGrid(k, N * V, WG),
+      );
+      inputProjectionBackward(dW, dgates, ids, R, N, V);
+      // As embedding_backward: sums of at most R = 15 terms of size 1.
+      k.close(gpu, dW, 1e-6, 1e-5, 'dW');
+    },
+  }));
+}
+
+export function biasGradCases(): KernelCase[] {
+  const shapes: [number, number, number][] = [
+    [1, 1, 64],
+    [6, 7, 64],
+    [15, 65, 64],
+    [40, 257, 64],
+    [3, 70000, 1],
+  ];
+  return shapes.map(([R, N, WG]) => ({
+    group: 'bias_grad',
+    name: `R=${R} N=${N} WG=${WG}`,
+    async run(k, rng) {
+      const db = randomArray(rng, N);
+      const d = randomArray(rng, R * N);
+      const [gpu] = await k.run('bias_grad', { R, N, WG }, [{ output: N, initial: db.slice() }, { input: d }], elementGrid(k, N, WG));
+      biasGrad(db, d, R, N);
+      // Float32 sums of at most 40 terms of size 1 against float64 sums: ~40 * 6e-8.
+      k.close(gpu, db, 5e-6, 1e-5, 'db');
+    },
+  }));
+}
+
+export function adagradUpdateCases(): KernelCase[] {
+  const shapes: [number, number][] = [
+    [1, 64],
+    [7, 64],
+    [1000, 64],
+    [70000, 1],
+  ];
+  return shapes.map(([N, WG]) => ({
+    group: 'adagrad_update',
+    name: `N=${N} WG=${WG}`,
+    async run(k, rng) {
+      const [lr, clip] = [0.1, 1];
+      const params = randomArray(rng, N);
+      const mem = randomArray(rng, N).map((x) => 0.1 + Math.abs(x));
+      // Scaled so that some gradients pass the clip and some do not; a quarter exactly zero (skipped).
+      const grads = randomArray(rng, N, 2).map((g, i) => (i % 4 === 1 ? 0 : g));
+      const [gpuParams, gpuGrads, gpuMem] = await k.run(
+        'adagrad_update',
+        { N, WG },
+        [
+          { uniform: new Float32Array([lr, clip, ADAGRAD_EPS, 0]) },
+          { output: N, initial: params.slice() },
+          { output: N, initial: grads.slice() },
+          { output: N, initial: mem.slice() },
+        ],
+        elementGrid(k, N, WG),
+      );
+      adagradUpdate(params, grads, mem, N, lr, clip);
+      // One multiply-add, one division and one sqrt per element: a few float32 ulp.
+      k.close(gpuMem, mem, 0, 1e-6, 'AdaGrad memory');
+      k.close(gpuParams, params, 1e-7, 1e-6, 'parameters');
+      k.close(gpuGrads, grads, 0, 0, 'gradients (zeroed)');
+    },
+  }));
+}
