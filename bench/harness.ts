@@ -7,7 +7,7 @@ import type { Corpus } from '../src/data/corpus.ts';
 import type { GpuBackend } from '../src/gpu/backend.ts';
 import type { MatmulBenchRow } from './matmul.ts';
 import type { Backend } from '../src/model/backend.ts';
-import { MIN_CHAR_RNN, type TrainConfig, modelConfig } from '../src/model/config.ts';
+import { MIN_CHAR_RNN, type TrainConfig, modelConfig, trainConfig } from '../src/model/config.ts';
 import { Rng } from '../src/model/rng.ts';
 import { freshState, makeSession } from '../src/model/session.ts';
 
@@ -183,7 +183,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
 async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Promise<{ row: BenchRow; deviceName: string }> {
   const model = modelConfig({ cell: c.cell, vocabSize: o.corpus.vocab.size, hiddenSize: c.hidden });
-  const train: TrainConfig = { seqLength: c.seq, batchSize: c.batch, learningRate: MIN_CHAR_RNN.learningRate, clip: MIN_CHAR_RNN.clip };
+  const train: TrainConfig = trainConfig({
+    seqLength: c.seq,
+    batchSize: c.batch,
+    learningRate: MIN_CHAR_RNN.learningRate,
+    clip: MIN_CHAR_RNN.clip,
+  });
   const session = makeSession(model, train);
   const t0 = performance.now();
   const backend = await createBackend(kind, model, train, session.layout, { adapter: o.adapter });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createBackend } from '../src/create_backend.ts';
 import { corpusFromBytes } from '../src/data/corpus.ts';
 import type { GpuBackend } from '../src/gpu/backend.ts';
-import { modelConfig, MIN_CHAR_RNN } from '../src/model/config.ts';
+import { modelConfig, MIN_CHAR_RNN, trainConfig } from '../src/model/config.ts';
 import { Rng } from '../src/model/rng.ts';
 import { freshState, makeSession } from '../src/model/session.ts';
 import { Trainer } from '../src/train.ts';
@@ -21,7 +21,7 @@ const iters = Number(values.iters ?? 20000);
 const hidden = Number(values.hidden ?? 100);
 
 const corpus = corpusFromBytes(readFileSync(DEFAULT_CORPUS), DEFAULT_CORPUS);
-const train = { seqLength: 25, batchSize: 1, learningRate: 0.1, clip: MIN_CHAR_RNN.clip };
+const train = trainConfig({ seqLength: 25, batchSize: 1, learningRate: 0.1, clip: MIN_CHAR_RNN.clip });
 const session = makeSession(modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: hidden }), train);
 const rng = new Rng(42);
 const backend = (await createBackend('gpu', session.model, train, session.layout)) as GpuBackend;

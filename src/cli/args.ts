@@ -93,3 +93,23 @@ export function choiceOption<T extends string>(o: ParsedOptions, name: string, f
 }
 
 export const MAX_U32 = 0xffffffff;
+
+/** A decimal number in [min, max]; `open` excludes an end. */
+export function rangeOption(
+  o: ParsedOptions,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  open: { min?: boolean; max?: boolean } = {},
+): number {
+  const raw = str(o, name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  const inRange = (open.min ? v > min : v >= min) && (open.max ? v < max : v <= max);
+  if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(raw.trim()) || !Number.isFinite(v) || !inRange) {
+    const range = `${open.min ? '(' : '['}${min}, ${max === Infinity ? 'infinity' : max}${open.max || max === Infinity ? ')' : ']'}`;
+    throw new UsageError(`--${name} must be a number in ${range}, got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}

@@ -7,7 +7,7 @@ import { BackendUnavailableError, type BackendKind } from '../create_backend.ts'
 import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
 import { adapterOption, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
 import type { Io } from './io.ts';
-import { DEFAULT_SEED } from './train.ts';
+import { DEFAULT_SEED } from './train_flags.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../bench/results', import.meta.url));

@@ -7,7 +7,7 @@ import { intOption, MAX_U32, parseCommandArgs, positiveNumberOption, requireStr,
 import { decodeUtf8, Utf8Error } from '../data/utf8.ts';
 import { adapterOption, backendOption, MAX_LENGTH, readFileNamed } from './common.ts';
 import type { Io } from './io.ts';
-import { DEFAULT_SEED } from './train.ts';
+import { DEFAULT_SEED } from './train_flags.ts';
 
 export const SAMPLE_HELP = `Usage: char-rnn sample --checkpoint FILE [options]
 

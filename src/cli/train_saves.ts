@@ -5,14 +5,21 @@ import type { RngState } from '../model/rng.ts';
 import { firstNonFinite } from '../model/safetensors.ts';
 import { DivergedError } from './errors.ts';
 
-// What `train` writes and keeps: checkpoints that are never non-finite, and a host copy of the last state
-// known to be good (taken at every log point and save on the GPU), written when the device is lost.
+// What `train` writes and keeps: checkpoints that are never non-finite, the checkpoint of the best validation
+// loss (--save-best), and a host copy of the last state known to be good (taken at every log point and save
+// on the GPU), written when the device is lost. Every checkpoint records the best validation loss so far, so
+// a resumed run keeps comparing against it.
 
 /** Where the loop stood when the state was read. */
 export interface LoopPosition {
   iter: number;
   pointer: number;
   rng: RngState;
+}
+
+export interface BestVal {
+  loss: number; // nats per character
+  iter: number;
 }
 
 interface Snapshot {
@@ -30,7 +37,29 @@ export class TrainSaves {
     /** --save, if given. */
     readonly path: string | undefined,
     private readonly toCheckpoint: (state: TrainingState, pos: LoopPosition) => Checkpoint,
+    /** --save-best, if given. */
+    readonly bestPath: string | undefined,
+    /** The best validation loss so far (from the resumed checkpoint). */
+    public best: BestVal | null,
   ) {}
+
+  /**
+   * Records a validation loss; when it is the best so far, writes --save-best from the current state.
+   * Returns whether it was the best.
+   */
+  async validated(pos: LoopPosition, loss: number): Promise<boolean> {
+    if (!Number.isFinite(loss) || (this.best && this.best.loss <= loss)) return false;
+    this.best = { loss, iter: pos.iter };
+    if (this.bestPath !== undefined) {
+      const state = await this.capture(pos);
+      await saveCheckpoint(this.bestPath, this.checkpoint(state, pos));
+    }
+    return true;
+  }
+
+  private checkpoint(state: TrainingState, pos: LoopPosition): Checkpoint {
+    return { ...this.toCheckpoint(state, pos), bestVal: this.best ?? undefined };
+  }
 
   /** Stops training with exit code 3 when a loss read at a log point is NaN or infinite. */
   checkLoss(iter: number, loss: number, smoothLoss: number): void {
@@ -52,7 +81,7 @@ export class TrainSaves {
   /** Writes a checkpoint of the current state (temporary file, fsync, rename): never a non-finite one. */
   async save(pos: LoopPosition): Promise<void> {
     const state = await this.capture(pos);
-    await saveCheckpoint(this.path!, this.toCheckpoint(state, pos));
+    await saveCheckpoint(this.path!, this.checkpoint(state, pos));
     this.savedAt = pos.iter;
   }
 
@@ -64,7 +93,7 @@ export class TrainSaves {
     if (this.path === undefined) return 'nothing saved (no --save)';
     const s = this.snapshot;
     if (s && s.pos.iter > this.savedAt) {
-      await saveCheckpoint(this.path, this.toCheckpoint(s.state, s.pos));
+      await saveCheckpoint(this.path, this.checkpoint(s.state, s.pos));
       this.savedAt = s.pos.iter;
     }
     return this.savedAt >= 0 ? `the last good state is in ${this.path} (iteration ${this.savedAt})` : 'no good state was saved yet';
@@ -86,7 +115,7 @@ function nonFinite(s: TrainingState): string | null {
   if (!Number.isFinite(s.smoothLoss)) return `the smoothed loss is ${s.smoothLoss}`;
   for (const [name, data] of [
     ['a parameter', s.params],
-    ['the AdaGrad memory', s.mem],
+    ['the optimizer state', s.optimizerState],
     ['the hidden state', s.hidden],
   ] as const) {
     const i = firstNonFinite(data);

@@ -3,8 +3,11 @@ import type { Backend, LossReading, SampleRequest, TrainingState } from '../mode
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
-import { adagradUpdate } from './adagrad_update.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerStateFloats } from '../model/optimizers.ts';
+import { clipScale } from './clip_scale.ts';
+import { gradNormPartial } from './grad_norm_partial.ts';
 import { lossReduce } from './loss_reduce.ts';
+import { CPU_UPDATES, type CpuUpdate } from './optimizers.ts';
 import { ModelWindow } from './model_window.ts';
 import { sample } from './sample.ts';
 
@@ -14,7 +17,12 @@ export class CpuBackend implements Backend {
   readonly deviceName = 'CPU (JavaScript reference)';
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
-  private readonly mem: Float32Array;
+  private readonly optimizerState: Float32Array;
+  private readonly update: CpuUpdate;
+  private readonly clipNorm = new Float64Array(2); // [partial sum of g^2, unused], then [scale, norm]
+  private readonly settings = new Float64Array(8);
+  private optimizerStep = 0;
+  private learningRate: number;
   private readonly window: ModelWindow<Float32Array>;
   private readonly lossState = new Float64Array(2); // [loss, smoothLoss]
   private evalWindow: ModelWindow<Float32Array> | null = null;
@@ -27,7 +35,9 @@ export class CpuBackend implements Backend {
   ) {
     this.params = new Float32Array(layout.totalFloats);
     this.grads = new Float32Array(layout.totalFloats);
-    this.mem = new Float32Array(layout.totalFloats);
+    this.optimizerState = new Float32Array(optimizerStateFloats(train.optimizer.type, layout.totalFloats));
+    this.update = CPU_UPDATES[train.optimizer.type];
+    this.learningRate = train.learningRate;
     this.window = new ModelWindow(config, layout, train.seqLength, train.batchSize, Float32Array);
   }
 
@@ -37,8 +47,27 @@ export class CpuBackend implements Backend {
     this.window.forward(this.params, w.inputs, w.targets, dropoutSeed);
     lossReduce(this.lossState, this.window.rowLoss, T * B, 1 / B);
     this.window.backward(this.params, this.grads, w.inputs);
-    adagradUpdate(this.params, this.grads, this.mem, this.layout.totalFloats, this.train.learningRate, this.train.clip);
+    this.applyUpdate();
     this.window.carryState();
+  }
+
+  /** Clipping (element-wise, or of the global norm) and the optimizer's update, as the GPU's update dispatches. */
+  private applyUpdate(): void {
+    const { optimizer, clip, clipNorm } = this.train;
+    const n = this.layout.totalFloats;
+    let scale = 1;
+    if (clipNorm > 0) {
+      gradNormPartial(this.clipNorm, this.grads, n, 1, n);
+      clipScale(this.clipNorm, this.clipNorm, 1, clipNorm);
+      scale = this.clipNorm[0];
+    }
+    this.optimizerStep++;
+    OPTIMIZERS[optimizer.type].settings(this.settings, optimizer, this.learningRate, clip > 0 ? clip : NO_CLIP, this.optimizerStep);
+    this.update(this.params, this.grads, this.optimizerState, n, this.settings, scale);
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
   }
 
   async readLoss(): Promise<LossReading> {
@@ -59,12 +88,22 @@ export class CpuBackend implements Backend {
 
   async getState(): Promise<TrainingState> {
     const { hidden, cell } = this.window.getState();
-    return { params: this.params.slice(), mem: this.mem.slice(), hidden, cell, smoothLoss: this.lossState[1] };
+    return {
+      params: this.params.slice(),
+      optimizerState: this.optimizerState.slice(),
+      step: this.optimizerStep,
+      learningRate: this.learningRate,
+      hidden,
+      cell,
+      smoothLoss: this.lossState[1],
+    };
   }
 
   setState(s: TrainingState): void {
     this.params.set(s.params);
-    this.mem.set(s.mem);
+    this.optimizerState.set(s.optimizerState);
+    this.optimizerStep = s.step;
+    this.learningRate = s.learningRate;
     this.window.setState(s.hidden, s.cell);
     this.lossState[1] = s.smoothLoss;
   }

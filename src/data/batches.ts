@@ -34,6 +34,13 @@ export class BatchLoader {
     };
   }
 
+  /** Windows per pass over the streams: next() wraps (resets) after this many. */
+  get windowsPerEpoch(): number {
+    const { seqLength: T, streamLength: L } = this;
+    // Window j reads from pointer j * T and is taken while j * T + T + 1 < L.
+    return Math.max(1, Math.ceil((L - T - 1) / T));
+  }
+
   /** The next window; the returned arrays are reused by the following call. */
   next(first: boolean): Window {
     const { batchSize: B, seqLength: T, streamLength: L } = this;

@@ -1,25 +1,27 @@
 import type { Window } from '../data/batches.ts';
 import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
 import { CELLS } from '../model/cells.ts';
-import { ADAGRAD_EPS, type ModelConfig, type TrainConfig } from '../model/config.ts';
+import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
-import { bind, ceilDiv, grid2d, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { bind, KernelLibrary, type ShaderSource } from './kernels.ts';
 import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.ts';
 import { chooseRecurrence, logitsCall, type Recurrence } from './recurrence.ts';
 import { Evaluator } from './evaluator.ts';
+import { GpuOptimizer, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
 import { deviceLostMessage, GpuDeviceError } from './device_error.ts';
 
-// The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and AdaGrad memory
-// (three flat buffers in the model's layout, llm.c style), the activations of one window, and the carried
-// state. A training step is one command buffer and one submit: the program's forward and backward, then one
-// element-wise update over the flat buffers and the loss reduction; the loss stays on the GPU unless asked for.
+// The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and optimizer state
+// (flat buffers in the model's layout, llm.c style), the activations of one window, and the carried state.
+// A training step is one command buffer and one submit: the program's forward and backward, then the
+// optimizer's clipping and element-wise update over the flat buffers (src/gpu/optimizer.ts) and the loss
+// reduction; the loss stays on the GPU unless asked for.
 
 const SHADERS = [
   'input_projection',
@@ -31,11 +33,9 @@ const SHADERS = [
   'input_projection_backward',
   'embedding_backward',
   'dropout',
-  'adagrad_update',
   'sample_draw',
 ];
 const cellShaders = (config: ModelConfig) => [`${config.cell}_forward`, `${config.cell}_backward`];
-const WG = 64;
 const processKernelCache = memoryCache();
 
 export interface GpuBackendOptions {
@@ -64,10 +64,10 @@ export class GpuBackend implements Backend {
   private readonly device: GPUDevice;
   private readonly params: GPUBuffer;
   private readonly grads: GPUBuffer;
-  private readonly mem: GPUBuffer;
+  private readonly optimizer: GpuOptimizer;
   private readonly program: ModelProgram;
-  /** The optimizer's update over the flat buffers, then the window's loss into lossState. */
-  private readonly update: Dispatch[] = [];
+  /** The window's loss into lossState. */
+  private readonly lossDispatch: Dispatch;
   /** The whole training step: the program's forward and backward, then the update. */
   private readonly stepDispatches: Dispatch[];
   private readonly lossState: GPUBuffer; // [loss, smoothLoss]
@@ -106,33 +106,21 @@ export class GpuBackend implements Backend {
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
     this.grads = this.pool.storage('gradients', bytes);
-    this.mem = this.pool.storage('adagrad memory', bytes);
     this.kernels = kernels;
     this.recurrence = options.recurrence ?? chooseRecurrence(this.device.limits, ctx.isCpuAdapter, config.hiddenSize);
     const { seqLength: T, batchSize: B } = train;
     this.program = new ModelProgram(lib, this.pool, config, layout, T, B, this.params, this.grads, kernels, this.recurrence);
     this.lossState = this.pool.storage('lossState', 8);
     this.lossReadback = this.pool.readback('loss readback', 8);
-    // The learning rate and clip sit in a uniform written once here (and again by a schedule), not in the pipeline.
-    const hyper = this.pool.uniform('optimizer settings', 16);
-    upload(this.device.queue, hyper, new Float32Array([train.learningRate, train.clip, ADAGRAD_EPS, 0]));
-    const N = layout.totalFloats;
-    const adagrad = lib.pipeline('adagrad_update', { N, WG });
-    const [x, y] = grid2d(ceilDiv(N, WG), this.device.limits.maxComputeWorkgroupsPerDimension);
-    this.update.push({
-      kernel: 'adagrad_update',
-      pipeline: adagrad,
-      bindGroup: bind(this.device, adagrad, [hyper, this.params, this.grads, this.mem]),
-      workgroups: [x, y, 1],
-    });
+    this.optimizer = new GpuOptimizer(lib, this.pool, train, this.params, this.grads, layout.totalFloats);
     const loss = lib.pipeline('loss_reduce', { R: T * B, SCALE: 1 / B });
-    this.update.push({
+    this.lossDispatch = {
       kernel: 'loss_reduce',
       pipeline: loss,
       bindGroup: bind(this.device, loss, [this.program.rowLoss, this.lossState]),
       workgroups: [1, 1, 1],
-    });
-    this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.update];
+    };
+    this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.optimizer.dispatches, this.lossDispatch];
     this.dispatchesPerStep = this.stepDispatches.length;
   }
 
@@ -146,7 +134,7 @@ export class GpuBackend implements Backend {
   ): Promise<GpuBackend> {
     const lib = new KernelLibrary(ctx.device, source);
     // Compile first, so a shader error is one message naming the file and line, not a cascade of invalid objects.
-    await lib.checkCompilation([...SHADERS, ...cellShaders(config)]);
+    await lib.checkCompilation([...SHADERS, ...cellShaders(config), ...optimizerShaders(train)]);
     // The matmul variant ranked per adapter and shape, for the training window and the evaluator's batch 1;
     // barriers are expensive on CPU adapters such as SwiftShader, hence softmax's workgroup of 1 there.
     const calls = [logitsCall(config, train.seqLength, train.batchSize), logitsCall(config, train.seqLength, 1)];
@@ -198,6 +186,7 @@ export class GpuBackend implements Backend {
     const queue = this.device.queue;
     this.program.uploadInputs(queue, w.inputs, dropoutSeed);
     upload(queue, this.program.targets, w.targets);
+    this.optimizer.beginStep(queue);
     const encoder = this.device.createCommandEncoder();
     if (w.reset) this.program.encodeReset(encoder);
     return encoder;
@@ -239,23 +228,26 @@ export class GpuBackend implements Backend {
   }
 
   async getState(): Promise<TrainingState> {
-    const bytes = this.layout.totalFloats * 4;
+    const n = this.layout.totalFloats;
+    const S = this.optimizer.stateFloats;
     const BH4 = this.train.batchSize * this.config.hiddenSize * 4;
     const layers = this.program.layers;
     const hasCell = CELLS[this.config.cell].hasCellState;
     const stateBytes = layers.length * BH4;
-    const total = 2 * bytes + (hasCell ? 2 : 1) * stateBytes + 8;
+    // [params (n) | optimizer state (S) | hidden | cell | lossState (2)], in one staging buffer.
+    const hiddenAt = (n + S) * 4;
+    const total = hiddenAt + (hasCell ? 2 : 1) * stateBytes + 8;
     // One staging buffer, reused: train reads the state at every log point (a second, concurrent read gets a
     // temporary one).
     const reuse = !this.stateReadbackBusy;
     const staging = reuse ? (this.stateReadback ??= this.pool.readback('state readback', total)) : this.tempReadback(total);
     this.stateReadbackBusy ||= reuse;
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes);
-    encoder.copyBufferToBuffer(this.mem, 0, staging, bytes, bytes);
+    encoder.copyBufferToBuffer(this.params, 0, staging, 0, n * 4);
+    encoder.copyBufferToBuffer(this.optimizer.state, 0, staging, n * 4, S * 4);
     layers.forEach((l, k) => {
-      encoder.copyBufferToBuffer(l.hs, 0, staging, 2 * bytes + k * BH4, BH4);
-      if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, staging, 2 * bytes + stateBytes + k * BH4, BH4);
+      encoder.copyBufferToBuffer(l.hs, 0, staging, hiddenAt + k * BH4, BH4);
+      if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, staging, hiddenAt + stateBytes + k * BH4, BH4);
     });
     encoder.copyBufferToBuffer(this.lossState, 0, staging, total - 8, 8);
     this.submit(encoder);
@@ -266,13 +258,15 @@ export class GpuBackend implements Backend {
       if (reuse) this.stateReadbackBusy = false;
       else staging.destroy();
     }
-    const n = this.layout.totalFloats;
+    const h = hiddenAt / 4;
     const s = stateBytes / 4;
     return {
       params: all.slice(0, n),
-      mem: all.slice(n, 2 * n),
-      hidden: all.slice(2 * n, 2 * n + s),
-      cell: hasCell ? all.slice(2 * n + s, 2 * n + 2 * s) : null,
+      optimizerState: all.slice(n, n + S),
+      step: this.optimizer.step,
+      learningRate: this.optimizer.learningRate,
+      hidden: all.slice(h, h + s),
+      cell: hasCell ? all.slice(h + s, h + 2 * s) : null,
       smoothLoss: all[total / 4 - 1],
     };
   }
@@ -280,13 +274,19 @@ export class GpuBackend implements Backend {
   setState(s: TrainingState): void {
     const queue = this.device.queue;
     upload(queue, this.params, s.params);
-    upload(queue, this.mem, s.mem);
+    upload(queue, this.optimizer.state, s.optimizerState);
+    this.optimizer.step = s.step;
+    this.optimizer.learningRate = s.learningRate;
     const BH = this.train.batchSize * this.config.hiddenSize;
     this.program.layers.forEach((l, k) => {
       upload(queue, l.hs, s.hidden.subarray(k * BH, (k + 1) * BH));
       if (l.cs) upload(queue, l.cs, s.cell ? s.cell.subarray(k * BH, (k + 1) * BH) : new Float32Array(BH));
     });
     upload(queue, this.lossState, new Float32Array([0, s.smoothLoss]));
+  }
+
+  setLearningRate(lr: number): void {
+    this.optimizer.learningRate = lr;
   }
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {

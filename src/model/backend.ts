@@ -6,7 +6,12 @@ import type { Rng } from './rng.ts';
 
 export interface TrainingState {
   params: Float32Array; // flat, in the model's layout
-  mem: Float32Array; // AdaGrad memory, same layout
+  /** (S, N): the optimizer's S state buffers (OPTIMIZERS[type].stateKeys), each in the parameters' layout. */
+  optimizerState: Float32Array;
+  /** Optimizer steps taken (Adam's bias correction counts them). */
+  step: number;
+  /** The current learning rate, after any decay. */
+  learningRate: number;
   hidden: Float32Array; // (L, B, H) carried hidden state, as PyTorch's h_n
   cell: Float32Array | null; // (L, B, H) carried LSTM cell state (c_n); null for the other cells
   smoothLoss: number;
@@ -35,7 +40,7 @@ export interface Backend {
   /** One line saying what computes: the CPU, or the GPU adapter's vendor, architecture and description. */
   readonly deviceName: string;
   /**
-   * One training step: forward, loss, backward, clip and update. On the GPU it is queued, not awaited.
+   * One training step: forward, loss, backward, clip and the optimizer's update. On the GPU it is queued, not awaited.
    * `keepLoss` says readLoss() will follow, so the GPU copies the loss out within the same submit.
    * `dropoutSeed` draws this step's dropout masks (ignored when the model has no dropout).
    */
@@ -46,6 +51,8 @@ export interface Backend {
   sample(request: SampleRequest, rng: Rng): Promise<Uint32Array>;
   getState(): Promise<TrainingState>;
   setState(state: TrainingState): void;
+  /** Sets the learning rate of the following steps (a schedule's decay). */
+  setLearningRate(lr: number): void;
   /** Cross-entropy over ids from a zero state, carrying it throughout: the sum in nats and the number of predictions. */
   evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }>;
   destroy(): void;

@@ -1,6 +1,8 @@
 import { Vocabulary } from '../data/vocabulary.ts';
 import { CELLS } from './cells.ts';
-import { CELL_TYPES, MAX_LAYERS, MIN_CHAR_RNN, modelConfig, type CellType, type ModelConfig, type TrainConfig } from './config.ts';
+import { encodeConfig, parseConfig, type Fail } from './checkpoint_config.ts';
+import { CELL_TYPES, MAX_LAYERS, modelConfig, trainConfig, type CellType, type ModelConfig, type TrainConfig } from './config.ts';
+import { OPTIMIZERS } from './optimizers.ts';
 import { view } from './layout.ts';
 import { layerTensorNames, modelLayout, modelTensors } from './model_tensors.ts';
 import type { RngState } from './rng.ts';
@@ -9,22 +11,30 @@ import { checkFinite, decodeSafetensors, encodeSafetensors, SafetensorsError, ty
 // A checkpoint is a safetensors file that PyTorch can read: the weights under the state_dict names of an
 // encoder/rnn/decoder model (src/model/model_tensors.ts). min-char-rnn's tanh RNN has one hidden bias per
 // layer: it is written as bias_ih with bias_hh all zeros, and read back as their sum, so that a checkpoint
-// written by PyTorch's nn.RNN loads too. Training state, when present, is under `train.`: the AdaGrad memory
-// of each parameter (`train.adagrad.<name>`), the carried state as PyTorch's (h_n, c_n): `train.hidden`
+// written by PyTorch's nn.RNN loads too. Training state, when present, is under `train.`: the optimizer's
+// state of each parameter under PyTorch's state keys (`train.adagrad.sum.<name>`, `train.rmsprop.square_avg.
+// <name>`, `train.adam.exp_avg.<name>` and `train.adam.exp_avg_sq.<name>`; files from before the other
+// optimizers have `train.adagrad.<name>`), the carried state as PyTorch's (h_n, c_n): `train.hidden`
 // (L, B, H) and, for the LSTM, `train.cell` (L, B, H); the loop's position (iter, pointer, smooth_loss, rng)
-// is in `__metadata__`, where safetensors wants every value a string. A file with no `format` is taken as
+// and the optimizer's (step, lr: the current rate) are in `__metadata__`, where safetensors wants every value
+// a string; so is the best validation loss (best_val_loss, best_val_iter) when --save-best wrote the file. A file with no `format` is taken as
 // written by PyTorch: only `vocab` is required, and cell, layers, hidden and embedding size follow from the
 // tensors' names and shapes.
 
 export const CHECKPOINT_FORMAT = 'webgpu-char-rnn/1';
-const ADAGRAD_PREFIX = 'train.adagrad.';
+/** The AdaGrad memory of checkpoints from before the other optimizers. */
+const OLD_ADAGRAD_PREFIX = 'train.adagrad.';
+const statePrefix = (train: TrainConfig, key: string) => `train.${train.optimizer.type}.${key}.`;
 const HIDDEN = 'train.hidden';
 const CELL_STATE = 'train.cell';
 
 export class CheckpointError extends Error {}
 
 export interface CheckpointTraining {
-  mem: Float32Array; // AdaGrad memory, flat in modelLayout(model)
+  /** (S, N): the optimizer's state buffers in OPTIMIZERS[type].stateKeys order, each flat in modelLayout(model). */
+  optimizerState: Float32Array;
+  step: number; // optimizer steps taken
+  learningRate: number; // the current rate, after decay
   hidden: Float32Array; // (L, B, H) carried hidden state
   cell: Float32Array | null; // (L, B, H) carried LSTM cell state
   pointer: number; // the data loader's position
@@ -43,6 +53,8 @@ export interface Checkpoint {
   training: CheckpointTraining | null;
   /** The corpus it was trained on (informational). */
   data?: string;
+  /** Written by --save-best: the validation loss per character of these weights, and their iteration. */
+  bestVal?: { loss: number; iter: number };
 }
 
 /** bias_hh of each layer of a tanh RNN, which the engine folds into bias_ih: written as zeros. */
@@ -60,31 +72,28 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     vocab: JSON.stringify(ck.vocab),
-    config: JSON.stringify({
-      cell: ck.model.cell,
-      hidden: H,
-      layers: L,
-      embed: ck.model.embedSize,
-      dropout: ck.model.dropout,
-      vocab_size: ck.model.vocabSize,
-      seq: ck.train.seqLength,
-      batch: ck.train.batchSize,
-      lr: ck.train.learningRate,
-      clip: ck.train.clip,
-      seed: ck.seed,
-    }),
+    config: encodeConfig(ck.model, ck.train, ck.seed),
     iter: String(ck.iter),
   };
   if (ck.data !== undefined) metadata.data = ck.data;
+  if (ck.bestVal) {
+    metadata.best_val_loss = String(ck.bestVal.loss);
+    metadata.best_val_iter = String(ck.bestVal.iter);
+  }
   if (ck.training) {
     const tr = ck.training;
-    for (const t of layout.tensors) tensors.push([ADAGRAD_PREFIX + t.name, { shape: t.shape, data: view(tr.mem, t) }]);
+    OPTIMIZERS[ck.train.optimizer.type].stateKeys.forEach((key, k) => {
+      const buffer = tr.optimizerState.subarray(k * layout.totalFloats, (k + 1) * layout.totalFloats);
+      for (const t of layout.tensors) tensors.push([statePrefix(ck.train, key) + t.name, { shape: t.shape, data: view(buffer, t) }]);
+    });
     const stateShape = [L, ck.train.batchSize, H];
     tensors.push([HIDDEN, { shape: stateShape, data: tr.hidden }]);
     if (tr.cell) tensors.push([CELL_STATE, { shape: stateShape, data: tr.cell }]);
     // String(x) of a double reads back to the same double, so the round trip is exact.
     metadata.pointer = String(tr.pointer);
     metadata.smooth_loss = String(tr.smoothLoss);
+    metadata.step = String(tr.step);
+    metadata.lr = String(tr.learningRate);
     metadata.rng = JSON.stringify(tr.rng);
   }
   return encodeSafetensors(tensors, metadata);
@@ -110,8 +119,8 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   const ours = meta.format !== undefined;
   const vocab = parseVocab(meta.vocab, fail);
   const { model, train, seed } = ours
-    ? parseConfig(meta.config, vocab.length, fail)
-    : { model: inferModel(tensors, vocab.length, fail), train: minCharRnnTraining(), seed: 0 };
+    ? parseConfig(parseJson(meta.config, 'config', fail), vocab.length, fail)
+    : { model: inferModel(tensors, vocab.length, fail), train: trainConfig(), seed: 0 };
   if (model.vocabSize !== vocab.length) {
     fail(`the vocabulary has ${vocab.length} characters but config.vocab_size is ${model.vocabSize}`);
   }
@@ -125,8 +134,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   for (const t of specs) expected.set(t.name, t.shape);
   const folded = foldedBiases(model);
   for (const [k, shape] of folded) expected.set(k, shape);
+  // The optimizer state's tensor names; the files from before the other optimizers name AdaGrad's sum
+  // train.adagrad.<name>.
+  const stateKeys = OPTIMIZERS[train.optimizer.type].stateKeys;
+  const oldAdagrad = train.optimizer.type === 'adagrad' && tensors.has(OLD_ADAGRAD_PREFIX + specs[0].name);
+  const prefixes = oldAdagrad ? [OLD_ADAGRAD_PREFIX] : stateKeys.map((key) => statePrefix(train, key));
   if (hasTraining) {
-    for (const t of specs) expected.set(ADAGRAD_PREFIX + t.name, t.shape);
+    for (const prefix of prefixes) for (const t of specs) expected.set(prefix + t.name, t.shape);
     expected.set(HIDDEN, [L, train.batchSize, H]);
     if (CELLS[model.cell].hasCellState) expected.set(CELL_STATE, [L, train.batchSize, H]);
   }
@@ -144,8 +158,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   }
 
   const layout = modelLayout(model);
-  const flat = (prefix: string): Float32Array => {
-    const out = new Float32Array(layout.totalFloats);
+  const flat = (prefix: string, out = new Float32Array(layout.totalFloats)): Float32Array => {
     for (const t of specs) out.set(tensors.get(prefix + t.name)!.data, layout.byName[t.name].offset);
     return out;
   };
@@ -159,8 +172,14 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
 
   let training: CheckpointTraining | null = null;
   if (hasTraining) {
+    const n = layout.totalFloats;
+    const optimizerState = new Float32Array(prefixes.length * n);
+    prefixes.forEach((prefix, k) => flat(prefix, optimizerState.subarray(k * n, (k + 1) * n)));
     training = {
-      mem: flat(ADAGRAD_PREFIX),
+      optimizerState,
+      // Older files have neither: AdaGrad ignores the step, and their rate never decayed.
+      step: meta.step === undefined ? iter : parseCount(meta.step, 'step', fail),
+      learningRate: meta.lr === undefined ? train.learningRate : parsePositive(meta.lr, 'lr', fail),
       hidden: tensors.get(HIDDEN)!.data,
       cell: tensors.get(CELL_STATE)?.data ?? null,
       pointer: parseCount(meta.pointer, 'pointer', fail),
@@ -168,12 +187,11 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
       rng: parseRng(meta.rng, fail),
     };
   }
-  return { vocab, model, train, seed, iter, params, training, data: meta.data };
-}
-
-function minCharRnnTraining(): TrainConfig {
-  const { seqLength, batchSize, learningRate, clip } = MIN_CHAR_RNN;
-  return { seqLength, batchSize, learningRate, clip };
+  const bestVal =
+    meta.best_val_loss === undefined
+      ? undefined
+      : { loss: parsePositive(meta.best_val_loss, 'best_val_loss', fail), iter: parseCount(meta.best_val_iter, 'best_val_iter', fail) };
+  return { vocab, model, train, seed, iter, params, training, data: meta.data, bestVal };
 }
 
 /** A PyTorch state_dict's model: the cell from weight_hh_l0's rows per column, layers from the names. */
@@ -196,8 +214,6 @@ function inferModel(tensors: Map<string, F32Tensor>, V: number, fail: Fail): Mod
   return modelConfig({ cell, vocabSize: V, hiddenSize: H, layers, embedSize });
 }
 
-type Fail = (msg: string) => never;
-
 function parseJson(raw: string | undefined, key: string, fail: Fail): unknown {
   if (raw === undefined) fail(`__metadata__ has no ${key}`);
   try {
@@ -219,51 +235,6 @@ function parseVocab(raw: string | undefined, fail: Fail): string[] {
   return chars as string[];
 }
 
-function parseConfig(raw: string | undefined, V: number, fail: Fail): { model: ModelConfig; train: TrainConfig; seed: number } {
-  const c = parseJson(raw, 'config', fail);
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) return fail('__metadata__.config is not a JSON object');
-  const cfg = c as Record<string, unknown>;
-  const int = (key: string, min: number, fallback?: number): number => {
-    const v = cfg[key] ?? fallback;
-    if (v === undefined) fail(`__metadata__.config has no ${key}`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      fail(`__metadata__.config.${key} is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
-    }
-    return v as number;
-  };
-  const positiveNumber = (key: string, fallback: number): number => {
-    const v = cfg[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`__metadata__.config.${key} is not a positive number`);
-    return v as number;
-  };
-  if (!(CELL_TYPES as readonly unknown[]).includes(cfg.cell)) {
-    fail(`__metadata__.config.cell is ${JSON.stringify(cfg.cell)}; expected one of ${CELL_TYPES.join(', ')}`);
-  }
-  const layers = int('layers', 1);
-  if (layers > MAX_LAYERS) fail(`__metadata__.config.layers is ${layers}; at most ${MAX_LAYERS} are supported`);
-  const dropout = cfg.dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) fail('__metadata__.config.dropout is not a number in [0, 1)');
-  const model = modelConfig({
-    cell: cfg.cell as CellType,
-    vocabSize: int('vocab_size', 1, V),
-    hiddenSize: int('hidden', 1),
-    layers,
-    embedSize: int('embed', 0, 0),
-    dropout: dropout as number,
-  });
-  // The training fields may be missing from a weights-only checkpoint: min-char-rnn's values stand in.
-  const train: TrainConfig = {
-    seqLength: int('seq', 1, MIN_CHAR_RNN.seqLength),
-    batchSize: int('batch', 1, MIN_CHAR_RNN.batchSize),
-    learningRate: positiveNumber('lr', MIN_CHAR_RNN.learningRate),
-    clip: positiveNumber('clip', MIN_CHAR_RNN.clip),
-  };
-  const seed = cfg.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-    fail('__metadata__.config.seed is not an unsigned 32-bit integer');
-  return { model, train, seed: seed as number };
-}
-
 function parseCount(raw: string | undefined, key: string, fail: Fail): number {
   if (raw === undefined) fail(`__metadata__ has no ${key}`);
   if (!/^[0-9]+$/.test(raw!) || !Number.isSafeInteger(Number(raw)))
@@ -275,6 +246,12 @@ function parseFloatMeta(raw: string | undefined, key: string, fail: Fail): numbe
   if (raw === undefined) fail(`__metadata__ has no ${key}`);
   const v = Number(raw);
   if (raw!.trim() === '' || (Number.isNaN(v) && raw !== 'NaN')) fail(`__metadata__.${key} is not a number: ${JSON.stringify(raw)}`);
+  return v;
+}
+
+function parsePositive(raw: string | undefined, key: string, fail: Fail): number {
+  const v = parseFloatMeta(raw, key, fail);
+  if (!(v > 0) || !Number.isFinite(v)) fail(`__metadata__.${key} is not a positive number: ${JSON.stringify(raw)}`);
   return v;
 }
 

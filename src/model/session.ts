@@ -7,6 +7,7 @@ import type { ParamLayout } from './layout.ts';
 import type { Rng, RngState } from './rng.ts';
 import { modelLayout } from './model_tensors.ts';
 import { CELLS } from './cells.ts';
+import { optimizerStateFloats } from './optimizers.ts';
 
 // What a run is made of, built the same way for a fresh start and for a checkpoint: the model's shape, how it
 // trains, the flat layout, and the state a backend starts from.
@@ -26,13 +27,13 @@ export function initialSmoothLoss(vocabSize: number, seqLength: number): number 
   return -Math.log(1 / vocabSize) * seqLength;
 }
 
-/** Fresh weights from the rng (weights randn * 0.01, biases zero), zero AdaGrad memory and hidden state. */
+/** Fresh weights from the rng (each cell's init), zero optimizer state and hidden state. */
 export function freshState(s: Session, rng: Rng): TrainingState {
   const params = new Float32Array(s.layout.totalFloats);
   initParams(params, s.layout, rng);
   return {
     params,
-    mem: new Float32Array(s.layout.totalFloats),
+    ...zeroOptimizer(s),
     ...zeroState(s),
     smoothLoss: initialSmoothLoss(s.model.vocabSize, s.train.seqLength),
   };
@@ -44,11 +45,17 @@ export function zeroState(s: Session): Pick<TrainingState, 'hidden' | 'cell'> {
   return { hidden: new Float32Array(n), cell: CELLS[s.model.cell].hasCellState ? new Float32Array(n) : null };
 }
 
+/** The optimizer before its first step. */
+export function zeroOptimizer(s: Session): Pick<TrainingState, 'optimizerState' | 'step' | 'learningRate'> {
+  const n = optimizerStateFloats(s.train.optimizer.type, s.layout.totalFloats);
+  return { optimizerState: new Float32Array(n), step: 0, learningRate: s.train.learningRate };
+}
+
 /** The checkpoint's weights with no training state behind them (for sampling and evaluation). */
 export function inferenceState(s: Session, ck: Checkpoint): TrainingState {
   return {
     params: ck.params,
-    mem: new Float32Array(s.layout.totalFloats),
+    ...zeroOptimizer(s),
     ...zeroState(s),
     smoothLoss: 0,
   };
@@ -75,7 +82,16 @@ export function toCheckpoint(
     seed,
     iter: pos.iter,
     params: state.params,
-    training: { mem: state.mem, hidden: state.hidden, cell: state.cell, pointer: pos.pointer, smoothLoss: state.smoothLoss, rng: pos.rng },
+    training: {
+      optimizerState: state.optimizerState,
+      step: state.step,
+      learningRate: state.learningRate,
+      hidden: state.hidden,
+      cell: state.cell,
+      pointer: pos.pointer,
+      smoothLoss: state.smoothLoss,
+      rng: pos.rng,
+    },
     data,
   };
 }

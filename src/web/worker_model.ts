@@ -3,7 +3,7 @@ import { corpusFromText, type Corpus } from '../data/corpus.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import type { TrainingState } from '../model/backend.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
-import { MIN_CHAR_RNN, modelConfig } from '../model/config.ts';
+import { modelConfig, trainConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, inferenceState, makeSession, type Session } from '../model/session.ts';
 import { Trainer } from '../train.ts';
@@ -70,13 +70,15 @@ function newModel(
 
 function attachTrainer(m: Model, corpus: Corpus, from: CorpusMessage, iter: number, pointer: number): void {
   const { sampleEvery, sampleLen } = m.settings;
+  // The decayed rate carries over when the corpus changes; a loaded checkpoint's comes with its state.
+  const learningRate = m.trainer?.learningRate ?? m.snapshot?.state.learningRate ?? m.session.train.learningRate;
   m.trainer = new Trainer(m.backend, corpus, m.session.train, m.rng, {
     sampleEvery,
     sampleLength: sampleLen,
     logEvery: LOG_EVERY,
     dropout: m.session.model.dropout > 0 && m.session.model.layers > 1,
   });
-  m.trainer.resumeAt(iter, pointer);
+  m.trainer.resumeAt(iter, pointer, learningRate);
   m.corpus = corpus;
   m.corpusName = from.name;
   m.data = from.data;
@@ -85,12 +87,10 @@ function attachTrainer(m: Model, corpus: Corpus, from: CorpusMessage, iter: numb
 /** The session of a fresh model from the page's settings; throws when the engine would not build it. */
 export function sessionFor(settings: TrainSettings, vocabSize: number): Session {
   const { cell, hidden: hiddenSize, layers, embed: embedSize, dropout } = settings;
-  const session = makeSession(modelConfig({ vocabSize, hiddenSize, cell, layers, embedSize, dropout }), {
-    seqLength: settings.seq,
-    batchSize: settings.batch,
-    learningRate: settings.lr,
-    clip: MIN_CHAR_RNN.clip,
-  });
+  const session = makeSession(
+    modelConfig({ vocabSize, hiddenSize, cell, layers, embedSize, dropout }),
+    trainConfig({ seqLength: settings.seq, batchSize: settings.batch, learningRate: settings.lr }),
+  );
   return session;
 }
 
@@ -129,9 +129,7 @@ export async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMes
     note = `It cannot train on ${corpusMsg.name}, which has characters outside its vocabulary (${missing}); it samples and evaluates. Choose a text that its vocabulary covers to train it.`;
   } else corpus = corpusFromText(corpusMsg.text, corpusMsg.name, vocab);
   const rng = ck.training ? Rng.fromState(ck.training.rng) : new Rng(ck.seed);
-  const state: TrainingState = ck.training
-    ? { params: ck.params, mem: ck.training.mem, hidden: ck.training.hidden, cell: ck.training.cell, smoothLoss: ck.training.smoothLoss }
-    : inferenceState(session, ck);
+  const state: TrainingState = ck.training ? { params: ck.params, ...ck.training } : inferenceState(session, ck);
   const settings: TrainSettings = {
     cell: ck.model.cell,
     hidden: ck.model.hiddenSize,

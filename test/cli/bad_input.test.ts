@@ -9,7 +9,7 @@ import { modelLayout } from '../../src/model/model_tensors.ts';
 import { reportError } from '../../src/cli/errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { editHeader } from '../helpers/safetensors_edit.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 
 // Every bad input: exactly one line `char-rnn: <message>` on stderr, nothing on stdout, exit code 2.
 
@@ -26,12 +26,14 @@ function goodCheckpoint(): Checkpoint {
   return {
     vocab: ['\n', 'a', 'b', 'c'],
     model,
-    train: { seqLength: 5, batchSize: 1, learningRate: 0.1, clip: 5 },
+    train: trainConfig({ seqLength: 5, batchSize: 1, learningRate: 0.1, clip: 5 }),
     seed: 1,
     iter: 10,
     params,
     training: {
-      mem: new Float32Array(layout.totalFloats),
+      optimizerState: new Float32Array(layout.totalFloats),
+      step: 0,
+      learningRate: 0.1,
       hidden: new Float32Array(4),
       cell: null,
       pointer: 0,

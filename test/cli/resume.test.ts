@@ -26,7 +26,7 @@ const bits = (a: Float32Array) =>
 function expectSameTraining(a: Checkpoint, b: Checkpoint): void {
   expect(a.iter).toBe(b.iter);
   expect(bits(a.params)).toBe(bits(b.params));
-  expect(bits(a.training!.mem)).toBe(bits(b.training!.mem));
+  expect(bits(a.training!.optimizerState)).toBe(bits(b.training!.optimizerState));
   expect(bits(a.training!.hidden)).toBe(bits(b.training!.hidden));
   expect(a.training!.pointer).toBe(b.training!.pointer);
   expect(a.training!.smoothLoss).toBe(b.training!.smoothLoss);

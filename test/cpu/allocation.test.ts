@@ -5,7 +5,7 @@ import { BatchLoader } from '../../src/data/batches.ts';
 import { corpusFromText } from '../../src/data/corpus.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { freshState, makeSession } from '../../src/model/session.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 
 // A CPU training step allocates nothing of its size: V8's sampling heap profiler, counting objects the
 // young-generation GC has already collected, sees under 1 KB a step. (A float merged with an integer in
@@ -14,12 +14,15 @@ import { modelConfig } from '../../src/model/config.ts';
 test('a CPU training step allocates (almost) nothing', async () => {
   const corpus = corpusFromText('the quick brown fox jumps over the lazy dog\n'.repeat(50), 'fox');
   for (const batchSize of [1, 3]) {
-    const s = makeSession(modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: 33 }), {
-      seqLength: 7,
-      batchSize,
-      learningRate: 0.1,
-      clip: 5,
-    });
+    const s = makeSession(
+      modelConfig({ vocabSize: corpus.vocab.size, hiddenSize: 33 }),
+      trainConfig({
+        seqLength: 7,
+        batchSize,
+        learningRate: 0.1,
+        clip: 5,
+      }),
+    );
     const backend = new CpuBackend(s.model, s.train, s.layout);
     backend.setState(freshState(s, new Rng(3)));
     const loader = new BatchLoader(corpus.ids, batchSize, 7);

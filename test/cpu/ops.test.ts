@@ -14,7 +14,7 @@ import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 
 // Every case is small enough to check by hand; the expected values are worked out in the comments.
 
@@ -162,7 +162,7 @@ describe('clip and AdaGrad', () => {
     const p = f64(1, 1, 1, 0);
     const g = f64(10, -0.5, 0, -7);
     const mem = f64(0, 1, 0, 4);
-    adagradUpdate(p, g, mem, 4, 0.1, 5);
+    adagradUpdate(p, g, mem, 4, f64(0.1, 5, 1e-8), 1);
     // g clipped to [5, -0.5, 0, -5]; mem += g^2 = [25, 1.25, 0, 29]
     expect([...mem]).toEqual([25, 1.25, 0, 29]);
     // p -= 0.1 g / sqrt(mem + 1e-8): 1 - 0.5/5 = 0.9; 1 + 0.05/sqrt(1.25); unchanged; 0.5/sqrt(29)
@@ -177,7 +177,7 @@ describe('clip and AdaGrad', () => {
     const p = Float32Array.of(1);
     const g = Float32Array.of(-3);
     const mem = Float32Array.of(0);
-    adagradUpdate(p, g, mem, 1, 0.1, 5);
+    adagradUpdate(p, g, mem, 1, f64(0.1, 5, 1e-8), 1);
     expect(mem[0]).toBe(9);
     expect(p[0]).toBe(Math.fround(1 - (0.1 * -3) / Math.sqrt(9 + 1e-8)));
   });
@@ -214,13 +214,21 @@ describe('sampling', () => {
 test('CPU backend evaluate equals one forward over the whole text', async () => {
   const config = modelConfig({ vocabSize: 4, hiddenSize: 6 });
   const layout = modelLayout(config);
-  const train = { seqLength: 3, batchSize: 1, learningRate: 0.1, clip: 5 };
+  const train = trainConfig({ seqLength: 3, batchSize: 1, learningRate: 0.1, clip: 5 });
   const rng = new Rng(3);
   const params = new Float32Array(layout.totalFloats);
   for (const t of layout.tensors) view(params, t).forEach((_, i, a) => (a[i] = rng.normal() * 0.5));
   const ids = Uint32Array.of(0, 1, 2, 3, 3, 2, 1, 0, 2, 2, 1); // 11 characters: 10 predictions, windows 3+3+3+1
   const backend = new CpuBackend(config, train, layout);
-  backend.setState({ params, mem: new Float32Array(layout.totalFloats), hidden: new Float32Array(6), cell: null, smoothLoss: 0 });
+  backend.setState({
+    params,
+    optimizerState: new Float32Array(layout.totalFloats),
+    step: 0,
+    learningRate: 0.1,
+    hidden: new Float32Array(6),
+    cell: null,
+    smoothLoss: 0,
+  });
   const { lossSum, count } = await backend.evaluate(ids);
   expect(count).toBe(10);
   const whole = new ModelWindow(config, layout, 10, 1, Float32Array);

@@ -5,7 +5,7 @@ import { corpusFromBytes } from '../../src/data/corpus.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { freshState, initialSmoothLoss, makeSession } from '../../src/model/session.ts';
 import { Trainer } from '../../src/train.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 
 // min-char-rnn on the bundled corpus, CPU, its default sizes (hidden 100, seq 25, lr 0.1), seed 42.
 // Measured when this test was written: smooth_loss 104.36 -> 100.13 after 500 iterations, and the mean raw
@@ -14,7 +14,10 @@ import { modelConfig } from '../../src/model/config.ts';
 test('training on tinyshakespeare lowers the loss', async () => {
   const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
   expect(corpus.vocab.size).toBe(65);
-  const s = makeSession(modelConfig({ vocabSize: 65, hiddenSize: 100 }), { seqLength: 25, batchSize: 1, learningRate: 0.1, clip: 5 });
+  const s = makeSession(
+    modelConfig({ vocabSize: 65, hiddenSize: 100 }),
+    trainConfig({ seqLength: 25, batchSize: 1, learningRate: 0.1, clip: 5 }),
+  );
   const rng = new Rng(42);
   const backend = new CpuBackend(s.model, s.train, s.layout);
   const start = freshState(s, rng);

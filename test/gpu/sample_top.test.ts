@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { createBackend } from '../../src/create_backend.ts';
 import { topKTopPWeights } from '../../src/cpu/sample_filter.ts';
 import type { Backend, SampleRequest } from '../../src/model/backend.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 import { view } from '../../src/model/layout.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { freshState, makeSession } from '../../src/model/session.ts';
@@ -15,7 +15,10 @@ import { freshState, makeSession } from '../../src/model/session.ts';
 
 const V = 23;
 const H = 16;
-const session = makeSession(modelConfig({ vocabSize: V, hiddenSize: H }), { seqLength: 5, batchSize: 1, learningRate: 0.1, clip: 5 });
+const session = makeSession(
+  modelConfig({ vocabSize: V, hiddenSize: H }),
+  trainConfig({ seqLength: 5, batchSize: 1, learningRate: 0.1, clip: 5 }),
+);
 const state = freshState(session, new Rng(4));
 const p = (name: string) => view(state.params, session.layout.byName[name]);
 // Weights large enough for peaked distributions.

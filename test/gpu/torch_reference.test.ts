@@ -1,3 +1,4 @@
+import { trainConfig } from '../../src/model/config.ts';
 import { expect, test } from 'vitest';
 import { createBackend } from '../../src/create_backend.ts';
 import { view } from '../../src/model/layout.ts';
@@ -13,17 +14,25 @@ for (const name of CELL_FIXTURES) {
   test(`${name}: the GPU step's loss and gradients equal PyTorch's`, async () => {
     const f = loadTorchFixture(name);
     const m = engineModel(f);
-    const train = { seqLength: m.T, batchSize: m.B, learningRate: 1e-3, clip: 1e6 };
+    const train = trainConfig({ seqLength: m.T, batchSize: m.B, learningRate: 1e-3, clip: 1e6 });
     const gpu = await createBackend('gpu', m.config, train, m.layout);
     try {
-      gpu.setState({ params: m.params, mem: new Float32Array(m.layout.totalFloats), hidden: m.h0, cell: m.c0, smoothLoss: 0 });
+      gpu.setState({
+        params: m.params,
+        optimizerState: new Float32Array(m.layout.totalFloats),
+        step: 0,
+        learningRate: 1e-3,
+        hidden: m.h0,
+        cell: m.c0,
+        smoothLoss: 0,
+      });
       gpu.step({ inputs: m.inputs, targets: m.targets, reset: false }, true);
       const { loss } = await gpu.readLoss();
       expect(Math.abs(loss - m.loss) / m.loss).toBeLessThan(1e-4);
       const after = await gpu.getState();
       for (const t of m.layout.tensors) {
         const theirs = fixtureTensor(f, `grad.${t.name}`).data;
-        const [p0, p1, mem] = [view(m.params, t), view(after.params, t), view(after.mem, t)];
+        const [p0, p1, mem] = [view(m.params, t), view(after.params, t), view(after.optimizerState, t)];
         const scale = Math.max(...theirs.map(Math.abs));
         for (let i = 0; i < t.size; i++) {
           const g = Math.sign(p0[i] - p1[i]) * Math.sqrt(mem[i]);

@@ -4,7 +4,7 @@ import { createBackend } from '../../src/create_backend.ts';
 import { corpusFromBytes } from '../../src/data/corpus.ts';
 import { BatchLoader } from '../../src/data/batches.ts';
 import type { Backend, TrainingState } from '../../src/model/backend.ts';
-import { type ModelConfig, type TrainConfig, modelConfig } from '../../src/model/config.ts';
+import { type ModelConfig, type TrainConfig, modelConfig, trainConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/init.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
 import { Rng } from '../../src/model/rng.ts';
@@ -28,13 +28,15 @@ const V = corpus.vocab.size;
 
 function setup(H: number, B: number, seed: number, model: Partial<ModelConfig> = {}) {
   const config = modelConfig({ vocabSize: V, hiddenSize: H, ...model });
-  const train: TrainConfig = { seqLength: 25, batchSize: B, learningRate: 0.1, clip: 5 };
+  const train: TrainConfig = trainConfig({ seqLength: 25, batchSize: B, learningRate: 0.1, clip: 5 });
   const layout = modelLayout(config);
   const params = new Float32Array(layout.totalFloats);
   initParams(params, layout, new Rng(seed));
   const state: TrainingState = {
     params,
-    mem: new Float32Array(layout.totalFloats),
+    optimizerState: new Float32Array(layout.totalFloats),
+    step: 0,
+    learningRate: train.learningRate,
     ...zeroState(makeSession(config, train)),
     smoothLoss: -Math.log(1 / V) * train.seqLength,
   };
@@ -78,7 +80,7 @@ async function expectSameSteps(gpu: Backend, cpu: Backend, B: number, dropout: b
     // AdaGrad's first updates are about lr * sign(g) for every gradient well above 1e-4, so float32
     // rounding in a small gradient shows up at lr scale; measured worst here: 2e-4.
     expectClose(gs.params, cs.params, 1e-3, 0, `parameters after step ${n}`);
-    expectClose(gs.mem, cs.mem, 1e-6, 1e-3, `AdaGrad memory after step ${n}`);
+    expectClose(gs.optimizerState, cs.optimizerState, 1e-6, 1e-3, `AdaGrad memory after step ${n}`);
     expectClose(gs.hidden, cs.hidden, 1e-4, 0, `carried hidden state after step ${n}`);
     if (cs.cell) expectClose(gs.cell!, cs.cell, 1e-4, 0, `carried cell state after step ${n}`);
   }
@@ -222,7 +224,7 @@ describe('GPU resume, eval and sampling', () => {
     const resumed = await second.getState();
     second.destroy();
     expect(Buffer.from(resumed.params.buffer).equals(Buffer.from(expected.params.buffer))).toBe(true);
-    expect(Buffer.from(resumed.mem.buffer).equals(Buffer.from(expected.mem.buffer))).toBe(true);
+    expect(Buffer.from(resumed.optimizerState.buffer).equals(Buffer.from(expected.optimizerState.buffer))).toBe(true);
     expect(resumed.smoothLoss).toBe(expected.smoothLoss);
   });
 

@@ -9,7 +9,8 @@ import { Rng } from '../../src/model/rng.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
 import { encodeSafetensors } from '../../src/model/safetensors.ts';
 import { buildFile, editHeader, readHeader } from '../helpers/safetensors_edit.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
+import { optimizerConfig } from '../../src/model/optimizers.ts';
 
 const H = 4;
 const VOCAB = ['\n', 'a', 'b', '한', '😀'];
@@ -34,12 +35,14 @@ function makeCheckpoint(): Checkpoint {
   return {
     vocab: VOCAB,
     model,
-    train: { seqLength: 7, batchSize: B, learningRate: 0.05, clip: 5 },
+    train: trainConfig({ seqLength: 7, batchSize: B, learningRate: 0.05, clip: 5 }),
     seed: 123,
     iter: 200,
     params,
     training: {
-      mem,
+      optimizerState: mem,
+      step: 200,
+      learningRate: 0.05,
       hidden: Float32Array.from({ length: B * H }, () => rng.normal()),
       cell: null,
       pointer: 1400,
@@ -58,7 +61,7 @@ describe('round trip', () => {
     const bytes = encodeCheckpoint(ck);
     const back = decodeCheckpoint(bytes, 'ck');
     expect(bitsOf(back.params)).toEqual(bitsOf(ck.params));
-    expect(bitsOf(back.training!.mem)).toEqual(bitsOf(ck.training!.mem));
+    expect(bitsOf(back.training!.optimizerState)).toEqual(bitsOf(ck.training!.optimizerState));
     expect(bitsOf(back.training!.hidden)).toEqual(bitsOf(ck.training!.hidden));
     expect(back.training!.smoothLoss).toBe(ck.training!.smoothLoss);
     expect(back.training!.rng).toEqual(ck.training!.rng);
@@ -89,11 +92,11 @@ describe('round trip', () => {
       'rnn.bias_hh_l0': [H],
       'decoder.weight': [V, H],
       'decoder.bias': [V],
-      'train.adagrad.rnn.weight_ih_l0': [H, V],
-      'train.adagrad.rnn.weight_hh_l0': [H, H],
-      'train.adagrad.rnn.bias_ih_l0': [H],
-      'train.adagrad.decoder.weight': [V, H],
-      'train.adagrad.decoder.bias': [V],
+      'train.adagrad.sum.rnn.weight_ih_l0': [H, V],
+      'train.adagrad.sum.rnn.weight_hh_l0': [H, H],
+      'train.adagrad.sum.rnn.bias_ih_l0': [H],
+      'train.adagrad.sum.decoder.weight': [V, H],
+      'train.adagrad.sum.decoder.bias': [V],
       'train.hidden': [1, B, H],
     });
     for (const [k, v] of Object.entries(header)) if (k !== '__metadata__') expect(v.dtype).toBe('F32');
@@ -114,17 +117,91 @@ describe('round trip', () => {
       vocab_size: V,
       seq: 7,
       batch: B,
+      optimizer: 'adagrad',
       lr: 0.05,
+      alpha: 0.95,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weight_decay: 0,
       clip: 5,
+      clip_norm: 0,
+      lr_decay: 1,
+      lr_decay_after: 0,
+      val_frac: 0,
       seed: 123,
     });
     expect(meta.iter).toBe('200');
+    expect(meta.step).toBe('200');
+    expect(meta.lr).toBe('0.05');
     expect(meta.pointer).toBe('1400');
     expect(meta.data).toBe('/tmp/corpus.txt');
     expect(JSON.parse(meta.rng)).toHaveLength(4);
     // bias_hh is all zeros.
     const [b0, b1] = header['rnn.bias_hh_l0'].data_offsets;
     expect([...new Float32Array(data.slice(b0, b1).buffer)]).toEqual([0, 0, 0, 0]);
+  });
+
+  test('Adam and RMSprop state: PyTorch state keys per tensor, step and learning rate, bit-exact', () => {
+    for (const type of ['adam', 'rmsprop'] as const) {
+      const base = makeCheckpoint();
+      const n = modelLayout(base.model).totalFloats;
+      const keys = type === 'adam' ? ['exp_avg', 'exp_avg_sq'] : ['square_avg'];
+      const layout = modelLayout(base.model);
+      // Values in every tensor's slot; the alignment padding between them stays zero, as in the engine.
+      const state = new Float32Array(keys.length * n);
+      keys.forEach((_, k) => {
+        for (const t of layout.tensors) view(state.subarray(k * n), t).forEach((_, i, a) => (a[i] = ((i + k) % 7) * 0.25 - 0.5));
+      });
+      const ck: Checkpoint = {
+        ...base,
+        train: trainConfig({
+          seqLength: 7,
+          batchSize: B,
+          optimizer: optimizerConfig(type, { weightDecay: 0.125 }),
+          clip: 0,
+          clipNorm: 2,
+          lrDecay: 0.97,
+          lrDecayAfter: 3,
+          valFrac: 0.1,
+        }),
+        training: { ...base.training!, optimizerState: state, step: 37, learningRate: 0.0015 },
+        bestVal: { loss: 1.4375, iter: 180 },
+      };
+      const bytes = encodeCheckpoint(ck);
+      const names = Object.keys(readHeader(bytes).header);
+      for (const key of keys) expect(names).toContain(`train.${type}.${key}.rnn.weight_hh_l0`);
+      expect(names.filter((k) => k.startsWith(`train.${type}.`))).toHaveLength(keys.length * 5);
+      const back = decodeCheckpoint(bytes, 'ck');
+      expect(bitsOf(back.training!.optimizerState)).toEqual(bitsOf(state));
+      expect(back.training!.step).toBe(37);
+      expect(back.training!.learningRate).toBe(0.0015);
+      expect(back.train).toEqual(ck.train);
+      expect(back.bestVal).toEqual({ loss: 1.4375, iter: 180 });
+      expect(encodeCheckpoint(back)).toEqual(bytes);
+    }
+  });
+
+  test('checkpoints from before the other optimizers load: train.adagrad.<name>, no step or lr', () => {
+    const ck = makeCheckpoint();
+    const old = editHeader(encodeCheckpoint(ck), (h) => {
+      for (const k of Object.keys(h)) {
+        if (k.startsWith('train.adagrad.sum.')) {
+          h[k.replace('train.adagrad.sum.', 'train.adagrad.')] = h[k];
+          delete h[k];
+        }
+      }
+      const config = JSON.parse(h.__metadata__.config);
+      for (const k of ['optimizer', 'alpha', 'betas', 'eps', 'weight_decay', 'clip_norm', 'lr_decay', 'lr_decay_after', 'val_frac'])
+        delete config[k];
+      h.__metadata__.config = JSON.stringify(config);
+      delete h.__metadata__.step;
+      delete h.__metadata__.lr;
+    });
+    const back = decodeCheckpoint(old, 'old');
+    expect(bitsOf(back.training!.optimizerState)).toEqual(bitsOf(ck.training!.optimizerState));
+    expect(back.training!.step).toBe(ck.iter);
+    expect(back.training!.learningRate).toBe(0.05);
+    expect(back.train).toEqual(ck.train);
   });
 
   test('a PyTorch-written checkpoint loads: bias_hh added to bias_ih, any tensor order, unpadded header', () => {

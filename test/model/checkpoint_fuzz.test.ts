@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/model/checkpoint.ts';
-import { modelConfig } from '../../src/model/config.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -28,12 +28,21 @@ function checkpoint(rng: Rng, training: boolean): Checkpoint {
   return {
     vocab,
     model,
-    train: { seqLength: 5, batchSize: 2, learningRate: 0.1, clip: 5 },
+    train: trainConfig({ seqLength: 5, batchSize: 2, learningRate: 0.1, clip: 5 }),
     seed: 7,
     iter: 30,
     params: fill(0.1),
     training: training
-      ? { mem: fill(1).map(Math.abs), hidden: new Float32Array(8).fill(0.5), cell: null, pointer: 10, smoothLoss: 40.5, rng: [1, 2, 3, 4] }
+      ? {
+          optimizerState: fill(1).map(Math.abs),
+          step: 30,
+          learningRate: 0.1,
+          hidden: new Float32Array(8).fill(0.5),
+          cell: null,
+          pointer: 10,
+          smoothLoss: 40.5,
+          rng: [1, 2, 3, 4],
+        }
       : null,
     data: 'x.txt',
   };

@@ -113,7 +113,7 @@ describe('adagradUpdate', () => {
       const { x: mem, guard } = place(n);
       for (let i = 0; i < n; i++) mem[i] = rng.uniform() * 30;
       const want = { params: params.slice(), grads: grads.slice(), mem: mem.slice() };
-      adagradUpdate(want.params, want.grads, want.mem, n, 0.1, 5);
+      adagradUpdate(want.params, want.grads, want.mem, n, Float64Array.of(0.1, 5, 1e-8), 1);
       k.adagradUpdate(params, grads, mem, n, 0.1, 5);
       expectClose(params, want.params, 3e-7, 1e-6, `params, seed ${seed}`);
       expectClose(mem, want.mem, 1e-7, 5e-7, `mem, seed ${seed}`);

@@ -1,20 +1,18 @@
-import { adagradUpdate } from '../../cpu/adagrad_update.ts';
 import { biasGrad } from '../../cpu/bias_grad.ts';
 import { dropout } from '../../cpu/dropout.ts';
 import { embedding } from '../../cpu/embedding.ts';
 import { embeddingBackward } from '../../cpu/embedding_backward.ts';
 import { inputProjectionBackward } from '../../cpu/input_projection_backward.ts';
-import { ADAGRAD_EPS } from '../../model/config.ts';
 import type { Rng } from '../../model/rng.ts';
 import { grid2d } from '../kernels.ts';
 import { packInputs } from '../pack_inputs.ts';
 import { randomArray, randomIds, type KernelCase, type KernelComparisons } from './runner.ts';
 
 // The element-wise and scatter kernels around the recurrence: dropout, the embedding lookup and its
-// scatter-add, the one-hot input projection's scatter-add, bias gradients and the AdaGrad update, each
-// against its CPU twin (the recurrence kernels themselves are in cell_cases.ts).
+// scatter-add, the one-hot input projection's scatter-add and bias gradients, each against its CPU twin
+// (the recurrence kernels are in cell_cases.ts, the optimizers' in optimizer_cases.ts).
 
-function elementGrid(k: KernelComparisons, count: number, WG: number): [number, number] {
+export function elementGrid(k: KernelComparisons, count: number, WG: number): [number, number] {
   return grid2d(Math.ceil(count / WG), k.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
@@ -148,42 +146,6 @@ export function biasGradCases(): KernelCase[] {
       biasGrad(db, d, R, N);
       // Float32 sums of at most 40 terms of size 1 against float64 sums: ~40 * 6e-8.
       k.close(gpu, db, 5e-6, 1e-5, 'db');
-    },
-  }));
-}
-
-export function adagradUpdateCases(): KernelCase[] {
-  const shapes: [number, number][] = [
-    [1, 64],
-    [7, 64],
-    [1000, 64],
-    [70000, 1],
-  ];
-  return shapes.map(([N, WG]) => ({
-    group: 'adagrad_update',
-    name: `N=${N} WG=${WG}`,
-    async run(k, rng) {
-      const [lr, clip] = [0.1, 1];
-      const params = randomArray(rng, N);
-      const mem = randomArray(rng, N).map((x) => 0.1 + Math.abs(x));
-      // Scaled so that some gradients pass the clip and some do not; a quarter exactly zero (skipped).
-      const grads = randomArray(rng, N, 2).map((g, i) => (i % 4 === 1 ? 0 : g));
-      const [gpuParams, gpuGrads, gpuMem] = await k.run(
-        'adagrad_update',
-        { N, WG },
-        [
-          { uniform: new Float32Array([lr, clip, ADAGRAD_EPS, 0]) },
-          { output: N, initial: params.slice() },
-          { output: N, initial: grads.slice() },
-          { output: N, initial: mem.slice() },
-        ],
-        elementGrid(k, N, WG),
-      );
-      adagradUpdate(params, grads, mem, N, lr, clip);
-      // One multiply-add, one division and one sqrt per element: a few float32 ulp.
-      k.close(gpuMem, mem, 0, 1e-6, 'AdaGrad memory');
-      k.close(gpuParams, params, 1e-7, 1e-6, 'parameters');
-      k.close(gpuGrads, grads, 0, 0, 'gradients (zeroed)');
     },
   }));
 }

@@ -1,13 +1,7 @@
 import { gruBackwardCases, gruForwardCases, lstmBackwardCases, lstmForwardCases, rnnBackwardCases, rnnForwardCases } from './cell_cases.ts';
-import {
-  adagradUpdateCases,
-  biasGradCases,
-  dropoutCases,
-  embeddingBackwardCases,
-  embeddingCases,
-  inputProjectionBackwardCases,
-} from './elementwise_cases.ts';
+import { biasGradCases, dropoutCases, embeddingBackwardCases, embeddingCases, inputProjectionBackwardCases } from './elementwise_cases.ts';
 import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
+import { gradNormCases, optimizerUpdateCases } from './optimizer_cases.ts';
 import type { KernelCase } from './runner.ts';
 
 // Every kernel against its CPU twin, as a list of named cases that run anywhere there is a GPUDevice: the
@@ -35,5 +29,6 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...embeddingBackwardCases(),
   ...inputProjectionBackwardCases(),
   ...biasGradCases(),
-  ...adagradUpdateCases(),
+  ...gradNormCases(),
+  ...optimizerUpdateCases(),
 ];

@@ -1,0 +1,35 @@
+// params and grads are (N,) flat buffers in one layout; state is (2, N): Adam's exp_avg, then exp_avg_sq;
+// clipNorm is [scale, norm] from clip_scale (scale 1 when the global norm is not clipped). PyTorch 1.13's
+// Adam after clipping each scaled gradient to [-clip, clip]: g += weightDecay * p; m = b1 m + (1 - b1) g;
+// v = b2 v + (1 - b2) g^2; p -= (lr / c1) m / (sqrt(v) / c2 + eps), with the bias corrections
+// c1 = 1 - b1^t and c2 = sqrt(1 - b2^t) computed on the host per step (src/model/optimizers.ts), as llm.c's
+// adamw kernel takes them. The gradient is zeroed for the next step. One invocation per element, on a 1-D or
+// 2-D grid as adagrad_update. CPU twin: src/cpu/adam_update.ts.
+
+override N: u32;
+override WG: u32 = 64u;
+
+struct Settings {
+  lr: f32, clip: f32, eps: f32, weightDecay: f32,
+  beta1: f32, beta2: f32, correction1: f32, correction2Sqrt: f32,
+}
+
+@group(0) @binding(0) var<uniform> settings: Settings;
+@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read> clipNorm: array<f32, 2>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
+  if (i >= N) { return; }
+  let p = params[i];
+  let g = clamp(grads[i] * clipNorm[0], -settings.clip, settings.clip) + settings.weightDecay * p;
+  let m = settings.beta1 * state[i] + (1.0 - settings.beta1) * g;
+  let v = settings.beta2 * state[N + i] + (1.0 - settings.beta2) * g * g;
+  state[i] = m;
+  state[N + i] = v;
+  params[i] = p - (settings.lr / settings.correction1) * m / (sqrt(v) / settings.correction2Sqrt + settings.eps);
+  grads[i] = 0.0;
+}

@@ -1,0 +1,86 @@
+import type { TrainConfig } from '../model/config.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerStateFloats } from '../model/optimizers.ts';
+import { BufferPool, upload } from './buffers.ts';
+import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import type { Dispatch } from './model_program.ts';
+
+// The optimizer on the GPU: its state (S flat buffers in the parameters' layout, one GPU buffer of S * N
+// floats), the scalars of its update in a uniform written by the host before each step, and the dispatches
+// that clip and update: with --clip-norm, the global gradient norm as two reductions (grad_norm_partial,
+// clip_scale) into a [scale, norm] buffer that the update reads, so the norm is never read back; then the
+// optimizer's element-wise update (shaders/<type>_update.wgsl), which also zeroes the gradients.
+
+const WG = 64;
+/** Workgroups of the norm's first reduction: enough to read a large gradient in parallel. */
+const MAX_NORM_PARTIALS = 256;
+
+export class GpuOptimizer {
+  readonly state: GPUBuffer;
+  readonly dispatches: Dispatch[] = [];
+  readonly stateFloats: number;
+  step = 0;
+  learningRate: number;
+  private readonly settings: GPUBuffer;
+  private readonly settingsData = new Float32Array(8);
+
+  constructor(
+    lib: KernelLibrary,
+    pool: BufferPool,
+    readonly train: TrainConfig,
+    params: GPUBuffer,
+    grads: GPUBuffer,
+    N: number,
+  ) {
+    const device = pool.device;
+    const { type } = train.optimizer;
+    this.learningRate = train.learningRate;
+    this.stateFloats = optimizerStateFloats(type, N);
+    this.state = pool.storage(`${type} state`, this.stateFloats * 4);
+    this.settings = pool.uniform(`${type} settings`, 32);
+    // [scale, norm]: scale stays 1 unless the norm is clipped.
+    const clipNorm = pool.storage('clip norm', 8);
+    upload(device.queue, clipNorm, new Float32Array([1, 0]));
+    if (train.clipNorm > 0) {
+      const NP = Math.min(MAX_NORM_PARTIALS, ceilDiv(N, WG));
+      const partials = pool.storage('gradient norm partials', NP * 4);
+      const normSettings = pool.uniform('clip norm settings', 16);
+      upload(device.queue, normSettings, new Float32Array([train.clipNorm, 0, 0, 0]));
+      const partial = lib.pipeline('grad_norm_partial', { N, NP });
+      this.dispatches.push({
+        kernel: 'grad_norm_partial',
+        pipeline: partial,
+        bindGroup: bind(device, partial, [grads, partials]),
+        workgroups: [NP, 1, 1],
+      });
+      const scale = lib.pipeline('clip_scale', { NP });
+      this.dispatches.push({
+        kernel: 'clip_scale',
+        pipeline: scale,
+        bindGroup: bind(device, scale, [normSettings, partials, clipNorm]),
+        workgroups: [1, 1, 1],
+      });
+    }
+    const kernel = `${type}_update`;
+    const update = lib.pipeline(kernel, { N, WG });
+    const [x, y] = grid2d(ceilDiv(N, WG), device.limits.maxComputeWorkgroupsPerDimension);
+    this.dispatches.push({
+      kernel,
+      pipeline: update,
+      bindGroup: bind(device, update, [this.settings, params, grads, this.state, clipNorm]),
+      workgroups: [x, y, 1],
+    });
+  }
+
+  /** Counts the step and writes its scalars (Adam's bias corrections change every step); before its submit. */
+  beginStep(queue: GPUQueue): void {
+    this.step++;
+    const { optimizer, clip } = this.train;
+    OPTIMIZERS[optimizer.type].settings(this.settingsData, optimizer, this.learningRate, clip > 0 ? clip : NO_CLIP, this.step);
+    upload(queue, this.settings, this.settingsData);
+  }
+}
+
+/** The shaders an optimizer config needs, for compiling them up front. */
+export function optimizerShaders(train: TrainConfig): string[] {
+  return [`${train.optimizer.type}_update`, ...(train.clipNorm > 0 ? ['grad_norm_partial', 'clip_scale'] : [])];
+}
