@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { create, globals } from 'webgpu';
+import { isCpuAdapter } from './device.ts';
 
 // Adapter acquisition in Node through dawn.node. A real GPU is tried first; when there is none, SwiftShader
 // (Google's CPU implementation of Vulkan, shipped by Debian's chromium package) is loaded by pointing the
@@ -17,10 +18,6 @@ export function parseAdapterChoice(value: string | undefined): AdapterChoice {
   const v = value ?? process.env.CHAR_RNN_ADAPTER ?? 'auto';
   if (v === 'auto' || v === 'gpu' || v === 'swiftshader') return v;
   throw new NoAdapterError(`unknown adapter "${v}" (expected auto, gpu or swiftshader)`);
-}
-
-export function isSwiftShader(info: GPUAdapterInfo): boolean {
-  return info.architecture === 'swiftshader' || /swiftshader/i.test(info.description);
 }
 
 // dawn.node crashes the process (segfaults, futex and pthread assertions) when a GPU instance is garbage
@@ -43,13 +40,6 @@ function installGlobals(): void {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
 }
 
-/** Software Vulkan drivers (SwiftShader, Mesa's lavapipe/llvmpipe): correct, but slower than the CPU backend. */
-export function isCpuAdapterInfo(info: GPUAdapterInfo & { isFallbackAdapter?: boolean }): boolean {
-  return (
-    isSwiftShader(info) || info.isFallbackAdapter === true || /llvmpipe|lavapipe|software/i.test(`${info.architecture} ${info.description}`)
-  );
-}
-
 /**
  * The machine's own GPU, for `--backend auto`: the adapter of its Vulkan drivers when that is real hardware,
  * else null (SwiftShader is never loaded here). `why` says what was found.
@@ -59,7 +49,7 @@ export async function findHardwareAdapter(): Promise<{ adapter: GPUAdapter | nul
   if (process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) return { adapter: null, why: 'only SwiftShader was found' };
   const adapter = await requestAdapter();
   if (!adapter) return { adapter: null, why: 'no GPU adapter was found' };
-  if (isCpuAdapterInfo(adapter.info))
+  if (isCpuAdapter(adapter))
     return { adapter: null, why: `the only adapter is a software one (${adapter.info.description || adapter.info.architecture})` };
   return { adapter, why: 'a hardware adapter was found' };
 }

@@ -221,8 +221,7 @@ export class GpuBackend implements Backend {
         if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, into[k].cs!, 0, H4);
       });
     } else this.sampler.program.encodeReset(encoder);
-    const readback = this.sampler.encode(encoder, req, rng.state());
-    this.submit(encoder);
+    const readback = this.sampler.run(encoder, req, rng.state(), (e) => this.submit(e));
     if (!req.argmax) for (let i = 0; i < req.length; i++) rng.nextU32();
     return new Uint32Array((await this.read(readback, req.length * 4, Uint32Array)).buffer, 0, req.length);
   }

@@ -10,6 +10,20 @@ export interface GpuContext {
   hasTimestampQuery: boolean;
 }
 
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render|software/i;
+
+/**
+ * True for an adapter that runs on the CPU: one that says so (`isFallbackAdapter`, on GPUAdapterInfo in newer
+ * implementations and on GPUAdapter in older ones), or one whose info names a software implementation
+ * (SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, Microsoft's WARP / Basic Render Driver). Such adapters get
+ * the settings that suit a CPU (src/gpu/recurrence.ts, kernel_choice.ts), and `--backend auto` passes them over.
+ */
+export function isCpuAdapter(adapter: Pick<GPUAdapter, 'info'>): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (info.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true) return true;
+  return [info.vendor, info.architecture, info.device, info.description].some((s) => typeof s === 'string' && SOFTWARE_ADAPTER.test(s));
+}
+
 export function describeAdapter(info: GPUAdapterInfo): string {
   const parts = [info.vendor, info.architecture, info.description || info.device].filter((s) => s && s.length > 0);
   return parts.length > 0 ? parts.join(' / ') : 'unknown adapter';
@@ -34,7 +48,7 @@ export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
   return {
     device,
     adapterName: describeAdapter(info),
-    isCpuAdapter: info.architecture === 'swiftshader' || adapter.info.isFallbackAdapter === true,
+    isCpuAdapter: isCpuAdapter(adapter),
     hasTimestampQuery,
   };
 }

@@ -6,10 +6,14 @@ import { bind, type KernelLibrary } from './kernels.ts';
 import { ModelProgram, type KernelChoice } from './model_program.ts';
 import type { Recurrence } from './recurrence.ts';
 
+/** Characters per command buffer: a long sample is several submits, so no one runs into a driver's watchdog. */
+export const SAMPLE_STEPS_PER_SUBMIT = 256;
+
 /**
  * Sampling on the GPU with no round trip per character: a forward-only program of one step and one stream,
- * then sample_draw, which writes the drawn id straight into the program's input; the whole sample (prime,
- * then every character) is recorded into one command buffer, one compute pass per character.
+ * then sample_draw, which writes the drawn id straight into the program's input. The sample (prime, then
+ * every character) is recorded one compute pass per character, SAMPLE_STEPS_PER_SUBMIT characters to a
+ * command buffer, and read back once at the end.
  */
 export class Sampler {
   readonly program: ModelProgram;
@@ -41,8 +45,11 @@ export class Sampler {
     this.draw = lib.pipeline('sample_draw', { V: config.vocabSize });
   }
 
-  /** Records the sample; the program's carried state must already hold the starting state. */
-  encode(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[]): GPUBuffer {
+  /**
+   * Records and submits the sample, continuing `encoder` (which may hold the starting state's copies); returns
+   * the readback buffer that holds the ids once the last submit completes.
+   */
+  run(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[], submit: (e: GPUCommandEncoder) => void): GPUBuffer {
     const P = req.primeIds.length;
     if (req.length + 1 > this.capacity || P > this.capacity) {
       this.capacity = Math.max(req.length + 1, P, 256);
@@ -67,7 +74,12 @@ export class Sampler {
     upload(queue, this.rng, new Uint32Array(rngState));
     upload(queue, this.prime!, req.primeIds);
     encoder.clearBuffer(this.ids!, 0, 4);
+    let steps = 0;
     const step = (draw: boolean, forward: boolean): void => {
+      if (++steps % SAMPLE_STEPS_PER_SUBMIT === 0) {
+        submit(encoder);
+        encoder = this.lib.device.createCommandEncoder();
+      }
       const pass = encoder.beginComputePass();
       if (draw) {
         pass.setPipeline(this.draw);
@@ -84,6 +96,7 @@ export class Sampler {
     }
     for (let n = 0; n < req.length; n++) step(true, n + 1 < req.length);
     encoder.copyBufferToBuffer(this.ids!, 4, this.readback!, 0, Math.max(4, req.length * 4));
+    submit(encoder);
     return this.readback!;
   }
 }

@@ -1,4 +1,4 @@
-import { describeAdapter, openDevice, type GpuContext } from '../gpu/device.ts';
+import { describeAdapter, isCpuAdapter, openDevice, type GpuContext } from '../gpu/device.ts';
 
 // Adapter acquisition in the page (or its worker): navigator.gpu instead of dawn.node; everything after
 // the adapter is the engine's shared code. An adapter hands out one device, so each backend asks afresh.
@@ -22,17 +22,7 @@ async function requestAdapter(): Promise<GPUAdapter> {
 
 // Software rasterisers that browsers hand out as WebGPU adapters when there is no usable GPU: Chrome's
 // SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, Windows' WARP ("Microsoft Basic Render Driver").
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render/i;
-
-/**
- * True for an adapter that runs on the CPU: the one that says so (`isFallbackAdapter`, on GPUAdapterInfo in
- * newer browsers and on GPUAdapter in older ones), or one whose info names a software implementation.
- */
-export function isCpuAdapter(adapter: GPUAdapter): boolean {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  if (info.isFallbackAdapter === true || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true) return true;
-  return [info.vendor, info.architecture, info.device, info.description].some((s) => typeof s === 'string' && SOFTWARE_ADAPTER.test(s));
-}
+export { isCpuAdapter };
 
 /** The adapter's one-line description and whether it is a CPU one, or throws NoWebGpuError with a plain explanation. */
 export async function probeBrowserAdapter(): Promise<{ name: string; cpuAdapter: boolean }> {
