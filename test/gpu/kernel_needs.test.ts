@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { createBackend } from '../../src/create_backend.ts';
+import { GpuLimitError } from '../../src/gpu/device.ts';
+import { checkKernelLimits, kernelNeeds } from '../../src/gpu/kernel_needs.ts';
+import { GpuBackend } from '../../src/gpu/backend.ts';
+import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
+import { modelConfig, trainConfig } from '../../src/model/config.ts';
+import { modelLayout } from '../../src/model/model_tensors.ts';
+import { gpu } from './harness.ts';
+
+// Each pipeline's needs, read from its WGSL, against the device's limits before it is built.
+
+const SHADERS = readdirSync(new URL('../../shaders/', import.meta.url)).filter((f) => f.endsWith('.wgsl'));
+const source = (f: string) => readFileSync(new URL(`../../shaders/${f}`, import.meta.url), 'utf8');
+
+describe('kernelNeeds', () => {
+  test('reads every shader: storage buffers, workgroup size from constants and defaults, workgroup storage', () => {
+    for (const f of SHADERS) {
+      const needs = kernelNeeds(source(f), { WG: 32 });
+      expect(needs.storageBuffers, f).toBe(source(f).split('var<storage').length - 1);
+      expect(
+        needs.workgroupSize.every((d) => Number.isInteger(d) && d >= 1),
+        f,
+      ).toBe(true);
+    }
+    expect(kernelNeeds(source('matmul.wgsl'), {})).toMatchObject({ workgroupSize: [16, 16, 1], workgroupStorageBytes: 2 * 16 * 16 * 4 });
+    expect(kernelNeeds(source('loss_reduce.wgsl'), {})).toMatchObject({ workgroupSize: [64, 1, 1], workgroupStorageBytes: 256 });
+    expect(kernelNeeds(source('adam_update.wgsl'), { N: 10, WG: 128 })).toEqual({
+      storageBuffers: 4,
+      uniformBuffers: 1,
+      workgroupSize: [128, 1, 1],
+      workgroupStorageBytes: 0,
+    });
+    expect(kernelNeeds(source('adam_update.wgsl'), { N: 10 }).workgroupSize).toEqual([64, 1, 1]);
+  });
+
+  test('names the limit, its value and the need', () => {
+    const limits = { maxStorageBuffersPerShaderStage: 4, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits;
+    const needs = kernelNeeds(source('gru_backward.wgsl'), { WG: 64 });
+    expect(() => checkKernelLimits('gru_backward', needs, { ...defaults(), ...limits })).toThrow(
+      new GpuLimitError(
+        `shaders/gru_backward.wgsl needs ${needs.storageBuffers} storage buffers, over this device's maxStorageBuffersPerShaderStage (4)`,
+      ),
+    );
+    expect(() =>
+      checkKernelLimits('matmul', kernelNeeds(source('matmul.wgsl'), {}), { ...defaults(), ...limits, maxStorageBuffersPerShaderStage: 8 }),
+    ).toThrow("shaders/matmul.wgsl needs 256 invocations per workgroup, over this device's maxComputeInvocationsPerWorkgroup (128)");
+  });
+});
+
+/** WebGPU's default limits, the ones a device gets when it asks for nothing. */
+function defaults(): GPUSupportedLimits {
+  return {
+    maxStorageBuffersPerShaderStage: 8,
+    maxUniformBuffersPerShaderStage: 12,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupSizeZ: 64,
+    maxComputeWorkgroupStorageSize: 16384,
+  } as GPUSupportedLimits;
+}
+
+test('a device with too few storage buffers per stage refuses the LSTM in one line, before building it', async () => {
+  const ctx = await gpu();
+  // The device as a compatibility-mode adapter would give it: 4 storage buffers per shader stage.
+  const limits = { ...pick(ctx.device.limits), maxStorageBuffersPerShaderStage: 4 };
+  const limited = new Proxy(ctx.device, {
+    get: (device, key) => {
+      if (key === 'limits') return limits;
+      const v = Reflect.get(device, key, device);
+      return typeof v === 'function' ? v.bind(device) : v;
+    },
+  });
+  const config = modelConfig({ vocabSize: 20, hiddenSize: 8, cell: 'lstm' });
+  const train = trainConfig({ seqLength: 5, batchSize: 2 });
+  const err = await GpuBackend.create({ ...ctx, device: limited }, nodeShaderSource, config, train, modelLayout(config)).catch((e) => e);
+  expect(err).toBeInstanceOf(GpuLimitError);
+  expect((err as Error).message).toMatch(
+    /^shaders\/\w+\.wgsl needs [5-8] storage buffers, over this device's maxStorageBuffersPerShaderStage \(4\)$/,
+  );
+  // The same model on the device's own limits builds.
+  (await createBackend('gpu', config, train, modelLayout(config))).destroy();
+});
+
+function pick(l: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in l) out[k] = (l as unknown as Record<string, number>)[k];
+  return out;
+}
