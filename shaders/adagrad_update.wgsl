@@ -10,7 +10,7 @@
 override N: u32;
 override WG: u32 = 64u;
 
-struct Settings { lr: f32, clip: f32, eps: f32, unused0: f32, unused1: vec4<f32> }
+struct Settings { lr: f32, clip: f32, eps: f32, unused0: f32, unused1: vec4<f32>, unused2: vec4<f32> }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;

@@ -3,7 +3,7 @@
 // Adam after clipping each scaled gradient to [-clip, clip]: g += weightDecay * p; m = b1 m + (1 - b1) g;
 // v = b2 v + (1 - b2) g^2; p -= (lr / c1) m / (sqrt(v) / c2 + eps), with the bias corrections
 // c1 = 1 - b1^t and c2 = sqrt(1 - b2^t) computed on the host per step (src/model/optimizers.ts), as llm.c's
-// adamw kernel takes them. The gradient is zeroed for the next step. One invocation per element, on a 1-D or
+// adamw kernel takes them, and 1 - b1, 1 - b2 from the host too (1 - b2 in float32 would be 1.3e-5 off). The gradient is zeroed for the next step. One invocation per element, on a 1-D or
 // 2-D grid as adagrad_update. CPU twin: src/cpu/adam_update.ts.
 
 override N: u32;
@@ -11,7 +11,8 @@ override WG: u32 = 64u;
 
 struct Settings {
   lr: f32, clip: f32, eps: f32, weightDecay: f32,
-  beta1: f32, beta2: f32, correction1: f32, correction2Sqrt: f32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  correction1: f32, correction2Sqrt: f32, unused: vec2<f32>,
 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
@@ -26,8 +27,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (i >= N) { return; }
   let p = params[i];
   let g = clamp(grads[i] * clipNorm[0], -settings.clip, settings.clip) + settings.weightDecay * p;
-  let m = settings.beta1 * state[i] + (1.0 - settings.beta1) * g;
-  let v = settings.beta2 * state[N + i] + (1.0 - settings.beta2) * g * g;
+  let m = settings.beta1 * state[i] + settings.oneMinusBeta1 * g;
+  let v = settings.beta2 * state[N + i] + settings.oneMinusBeta2 * g * g;
   state[i] = m;
   state[N + i] = v;
   params[i] = p - (settings.lr / settings.correction1) * m / (sqrt(v) / settings.correction2Sqrt + settings.eps);

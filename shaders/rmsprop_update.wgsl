@@ -7,7 +7,11 @@
 override N: u32;
 override WG: u32 = 64u;
 
-struct Settings { lr: f32, clip: f32, eps: f32, weightDecay: f32, alpha: f32, unused0: f32, unused1: f32, unused2: f32 }
+struct Settings {
+  lr: f32, clip: f32, eps: f32, weightDecay: f32,
+  alpha: f32, oneMinusAlpha: f32, unused0: vec2<f32>,
+  unused1: vec4<f32>,
+}
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;
@@ -21,7 +25,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (i >= N) { return; }
   let p = params[i];
   let g = clamp(grads[i] * clipNorm[0], -settings.clip, settings.clip) + settings.weightDecay * p;
-  let v = settings.alpha * state[i] + (1.0 - settings.alpha) * g * g;
+  let v = settings.alpha * state[i] + settings.oneMinusAlpha * g * g;
   state[i] = v;
   params[i] = p - settings.lr * g / (sqrt(v) + settings.eps);
   grads[i] = 0.0;

@@ -3,7 +3,7 @@ import type { Backend, LossReading, SampleRequest, TrainingState } from '../mode
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
-import { NO_CLIP, OPTIMIZERS, optimizerStateFloats } from '../model/optimizers.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS } from '../model/optimizers.ts';
 import { clipScale } from './clip_scale.ts';
 import { gradNormPartial } from './grad_norm_partial.ts';
 import { lossReduce } from './loss_reduce.ts';
@@ -20,7 +20,7 @@ export class CpuBackend implements Backend {
   private readonly optimizerState: Float32Array;
   private readonly update: CpuUpdate;
   private readonly clipNorm = new Float64Array(2); // [partial sum of g^2, unused], then [scale, norm]
-  private readonly settings = new Float64Array(8);
+  private readonly settings = new Float64Array(SETTINGS_FLOATS);
   private optimizerStep = 0;
   private learningRate: number;
   private readonly window: ModelWindow<Float32Array>;

@@ -156,7 +156,7 @@ export class GpuBackend implements Backend {
   /**
    * One training step like step(w), with each dispatch in a compute pass of its own that writes timestamps,
    * so the step's GPU time can be split by kernel (the passes add a little time of their own). Returns null
-   * when the adapter has no timestamp-query feature. The step trains: it moves the model like step(w).
+   * when the adapter has no timestamp-query feature or its readings were not meaningful (Profiler.read). The step trains: it moves the model like step(w).
    */
   async profileStep(w: Window): Promise<KernelTime[] | null> {
     if (!this.ctx.hasTimestampQuery) return null;
@@ -172,6 +172,7 @@ export class GpuBackend implements Backend {
     this.endStep(encoder, false);
     const ms = await this.profiler.read();
     await this.checkErrors();
+    if (!ms) return null;
     const times = new Map<string, KernelTime>();
     dispatches.forEach((d, n) => {
       const t = times.get(d.kernel) ?? { kernel: d.kernel, dispatches: 0, ms: 0 };

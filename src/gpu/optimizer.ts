@@ -1,5 +1,5 @@
 import type { TrainConfig } from '../model/config.ts';
-import { NO_CLIP, OPTIMIZERS, optimizerStateFloats } from '../model/optimizers.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS } from '../model/optimizers.ts';
 import { BufferPool, upload } from './buffers.ts';
 import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import type { Dispatch } from './model_program.ts';
@@ -21,7 +21,7 @@ export class GpuOptimizer {
   step = 0;
   learningRate: number;
   private readonly settings: GPUBuffer;
-  private readonly settingsData = new Float32Array(8);
+  private readonly settingsData = new Float32Array(SETTINGS_FLOATS);
 
   constructor(
     lib: KernelLibrary,
@@ -36,7 +36,7 @@ export class GpuOptimizer {
     this.learningRate = train.learningRate;
     this.stateFloats = optimizerStateFloats(type, N);
     this.state = pool.storage(`${type} state`, this.stateFloats * 4);
-    this.settings = pool.uniform(`${type} settings`, 32);
+    this.settings = pool.uniform(`${type} settings`, SETTINGS_FLOATS * 4);
     // [scale, norm]: scale stays 1 unless the norm is clipped.
     const clipNorm = pool.storage('clip norm', 8);
     upload(device.queue, clipNorm, new Float32Array([1, 0]));

@@ -32,13 +32,21 @@ export class Profiler {
     encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, 2 * this.dispatches * 8);
   }
 
-  /** Milliseconds per dispatch, in encoding order. */
-  async read(): Promise<number[]> {
+  /**
+   * Milliseconds per dispatch, in encoding order; null when the readings are not meaningful: timestamps are
+   * allowed to come back zero or out of order (an end before its begin, on some drivers and across power
+   * states), and then no per-kernel split is better than a wrong one.
+   */
+  async read(): Promise<number[] | null> {
     await this.readback.mapAsync(GPUMapMode.READ);
     const ns = new BigInt64Array(this.readback.getMappedRange().slice(0));
     this.readback.unmap();
     const ms: number[] = [];
-    for (let n = 0; n < this.dispatches; n++) ms.push(Number(ns[2 * n + 1] - ns[2 * n]) / 1e6);
+    for (let n = 0; n < this.dispatches; n++) {
+      const [begin, end] = [ns[2 * n], ns[2 * n + 1]];
+      if (begin === 0n || end < begin) return null;
+      ms.push(Number(end - begin) / 1e6);
+    }
     return ms;
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { clipScale } from '../../src/cpu/clip_scale.ts';
 import { gradNormPartial } from '../../src/cpu/grad_norm_partial.ts';
 import { CPU_UPDATES } from '../../src/cpu/optimizers.ts';
-import { NO_CLIP, OPTIMIZERS, optimizerConfig, type OptimizerType } from '../../src/model/optimizers.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerConfig, SETTINGS_FLOATS, type OptimizerType } from '../../src/model/optimizers.ts';
 import { fixtureTensor, loadTorchFixture } from '../helpers/torch_fixture.ts';
 
 // Each optimizer's CPU update (the twin every GPU update kernel is checked against) against torch.optim over
@@ -47,7 +47,7 @@ describe('optimizers against torch.optim', () => {
       const n = t('p0').length;
       const params = t('p0').slice();
       const state = new Float32Array(OPTIMIZERS[type].stateKeys.length * n);
-      const settings = new Float64Array(8);
+      const settings = new Float64Array(SETTINGS_FLOATS);
       for (let k = 1; k <= steps; k++) {
         const grads = t(`g${k}`).slice();
         OPTIMIZERS[type].settings(settings, config, spec.lr, NO_CLIP, k);

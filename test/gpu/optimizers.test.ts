@@ -5,14 +5,19 @@ import { BatchLoader } from '../../src/data/batches.ts';
 import { corpusFromBytes } from '../../src/data/corpus.ts';
 import type { Backend } from '../../src/model/backend.ts';
 import { modelConfig, trainConfig, type CellType, type TrainConfig } from '../../src/model/config.ts';
-import { optimizerConfig, type OptimizerType } from '../../src/model/optimizers.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerConfig, SETTINGS_FLOATS, type OptimizerType } from '../../src/model/optimizers.ts';
 import { freshState, makeSession } from '../../src/model/session.ts';
 import { Rng } from '../../src/model/rng.ts';
 import type { GpuBackend } from '../../src/gpu/backend.ts';
-import { expectClose } from './harness.ts';
+import { upload } from '../../src/gpu/buffers.ts';
+import { bind, KernelLibrary } from '../../src/gpu/kernels.ts';
+import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
+import { fixtureTensor, loadTorchFixture } from '../helpers/torch_fixture.ts';
+import { expectClose, gpu } from './harness.ts';
 
-// Every optimizer and clipping mode on the GPU against the CPU reference, step by step, and resume that is
-// bit-exact on both backends (the optimizer's state, step count and learning rate travel in the state).
+// Every optimizer and clipping mode on the GPU against the CPU reference, step by step; each update kernel
+// against torch.optim directly; and resume that is bit-exact on both backends (the optimizer's state, step
+// count and learning rate travel in the state).
 
 const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
 const V = corpus.vocab.size;
@@ -129,6 +134,69 @@ describe('learning rate', () => {
     } finally {
       gpu.destroy();
       cpu.destroy();
+    }
+  });
+});
+
+describe('the GPU update kernels against torch.optim', () => {
+  const f = loadTorchFixture('optim');
+  const steps = Number(f.metadata.steps);
+  const specs = JSON.parse(f.metadata.optimizers) as Record<
+    string,
+    { lr: number; alpha?: number; betas?: [number, number]; eps: number; weight_decay?: number; state: string[] }
+  >;
+  const t = (name: string) => fixtureTensor(f, name).data;
+  it.each(Object.entries(specs))("%s: %s steps within 1e-5 of PyTorch's float64 result", async (name, spec) => {
+    const type = name.replace('_wd', '') as OptimizerType;
+    const config = optimizerConfig(type, {
+      alpha: spec.alpha,
+      beta1: spec.betas?.[0],
+      beta2: spec.betas?.[1],
+      eps: spec.eps,
+      weightDecay: spec.weight_decay ?? 0,
+    });
+    const { device } = await gpu();
+    const lib = new KernelLibrary(device, nodeShaderSource);
+    const n = t('p0').length;
+    const S = OPTIMIZERS[type].stateKeys.length;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const make = (floats: number, u = usage) => device.createBuffer({ size: Math.max(16, floats * 4), usage: u });
+    const [params, grads, state, clipNorm] = [make(n), make(n), make(S * n), make(2)];
+    const settings = make(SETTINGS_FLOATS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const readback = make(n + S * n, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    upload(device.queue, params, t('p0'));
+    device.queue.writeBuffer(clipNorm, 0, Float32Array.of(1, 0));
+    const pipeline = lib.pipeline(`${type}_update`, { N: n, WG: 64 });
+    const bindGroup = bind(device, pipeline, [settings, params, grads, state, clipNorm]);
+    const scalars = new Float32Array(SETTINGS_FLOATS);
+    try {
+      for (let k = 1; k <= steps; k++) {
+        upload(device.queue, grads, t(`g${k}`));
+        OPTIMIZERS[type].settings(scalars, config, spec.lr, NO_CLIP, k);
+        device.queue.writeBuffer(settings, 0, scalars);
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(Math.ceil(n / 64));
+        pass.end();
+        encoder.copyBufferToBuffer(params, 0, readback, 0, n * 4);
+        encoder.copyBufferToBuffer(state, 0, readback, n * 4, S * n * 4);
+        device.queue.submit([encoder.finish()]);
+        await readback.mapAsync(GPUMapMode.READ);
+        const all = new Float32Array(readback.getMappedRange().slice(0));
+        readback.unmap();
+        const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
+        // Relative per element with the tensor's scale as the floor, as test/cpu/optimizers.test.ts.
+        const want = t(`${name}.p${k}`);
+        expectClose(all.subarray(0, n), want, 1e-5 * rms(want), 1e-5, `${name} parameters after step ${k}`);
+        spec.state.forEach((key, s) => {
+          const w = t(`${name}.${key}${k}`);
+          expectClose(all.subarray(n + s * n, n + (s + 1) * n), w, 1e-5 * rms(w), 1e-5, `${name} ${key} after step ${k}`);
+        });
+      }
+    } finally {
+      for (const b of [params, grads, state, clipNorm, settings, readback]) b.destroy();
     }
   });
 });

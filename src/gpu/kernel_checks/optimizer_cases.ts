@@ -1,7 +1,7 @@
 import { clipScale } from '../../cpu/clip_scale.ts';
 import { gradNormPartial } from '../../cpu/grad_norm_partial.ts';
 import { CPU_UPDATES } from '../../cpu/optimizers.ts';
-import { NO_CLIP, OPTIMIZER_TYPES, OPTIMIZERS, optimizerConfig, type OptimizerType } from '../../model/optimizers.ts';
+import { NO_CLIP, OPTIMIZER_TYPES, OPTIMIZERS, optimizerConfig, type OptimizerType, SETTINGS_FLOATS } from '../../model/optimizers.ts';
 import { elementGrid } from './elementwise_cases.ts';
 import { randomArray, type KernelCase } from './runner.ts';
 
@@ -24,7 +24,7 @@ function updateCases(type: OptimizerType): KernelCase[] {
     name: `N=${N} WG=${WG} clip=${clip === NO_CLIP ? 'off' : clip} scale=${scale} step=${step}`,
     async run(k, rng) {
       const config = optimizerConfig(type, { weightDecay: type === 'adagrad' ? 0 : 0.01 });
-      const settings = new Float32Array(8);
+      const settings = new Float32Array(SETTINGS_FLOATS);
       spec.settings(settings, config, 0.05, clip, step);
       const params = randomArray(rng, N);
       // State as after some steps: AdaGrad's and RMSprop's squares (and Adam's second moment) positive.
