@@ -27,6 +27,8 @@ import {
   adapterOption,
   backendOption,
   checkCorpusLength,
+  THREADS_HELP,
+  threadsOption,
   DEFAULT_CORPUS,
   MAX_BATCH,
   MAX_HIDDEN,
@@ -72,6 +74,7 @@ Options:
                        adapter, else the CPU, which is faster than SwiftShader; a line says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto: a real GPU, else SwiftShader)
+${THREADS_HELP}
   --sample-every N     print a sample every N iterations, 0 for never (default 100)
   --sample-len N       characters per sample (default 200)
   --save FILE          write a checkpoint (safetensors) at the end, every --save-every iterations,
@@ -105,6 +108,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   backend: { type: 'string' },
   adapter: { type: 'string' },
+  threads: { type: 'string' },
   'sample-every': { type: 'string' },
   'sample-len': { type: 'string' },
   save: { type: 'string' },
@@ -166,7 +170,11 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
     : freshState(session, rng);
 
   const selection = await selectBackend(backendChoice, adapter);
-  const backend = await createBackend(selection.kind, model, train, session.layout, { adapter, gpuAdapter: selection.gpuAdapter });
+  const backend = await createBackend(selection.kind, model, train, session.layout, {
+    adapter,
+    gpuAdapter: selection.gpuAdapter,
+    threads: threadsOption(o),
+  });
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
