@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { corpusFromBytes, CorpusError, type Corpus } from '../data/corpus.ts';
 import type { Vocabulary } from '../data/vocabulary.ts';
-import { defaultThreads } from '../wasm/kernels.ts';
 import { choiceOption, intOption, str, UsageError, type ParsedOptions } from './args.ts';
 
 // What the commands share: the bundled corpus, reading a corpus file, and the size limits of the flags.
@@ -21,7 +21,8 @@ export const MAX_THREADS = 256;
 
 /** --threads N for the CPU backend, default the machine's cores, at most 4; 1 means no kernel threads. */
 export function threadsOption(o: ParsedOptions): number {
-  return intOption(o, 'threads', defaultThreads(), 1, MAX_THREADS);
+  // os.availableParallelism: Node 20 has no navigator.hardwareConcurrency (src/wasm/kernels.ts's default).
+  return intOption(o, 'threads', Math.min(4, availableParallelism()), 1, MAX_THREADS);
 }
 
 /** The help line of --threads, the same in every command. */

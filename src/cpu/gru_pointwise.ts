@@ -1,4 +1,5 @@
 import type { Vec } from '../model/layout.ts';
+import { flushSubnormal as flush } from './flush_subnormal.ts';
 
 // The GRU's element-wise step, for a recurrence that does its recurrent matmul separately (one GEMM per
 // step, src/cpu/step_recurrence.ts); gru_forward and gru_backward fuse the two instead. Same maths.
@@ -22,11 +23,11 @@ export function gruPointwiseForward(hs: Vec, reserve: Vec, xproj: Vec, rec: Vec,
       const r = sigmoid(xproj[row + j] + rec[q + j]);
       const z = sigmoid(xproj[row + H + j] + rec[q + H + j]);
       const n = Math.tanh(xproj[row + 2 * H + j] + r * hn);
-      hs[next + j] = (1 - z) * n + z * hs[prev + j];
-      reserve[res + j] = r;
-      reserve[res + H + j] = z;
-      reserve[res + 2 * H + j] = n;
-      reserve[res + 3 * H + j] = hn;
+      hs[next + j] = flush((1 - z) * n + z * hs[prev + j]);
+      reserve[res + j] = flush(r);
+      reserve[res + H + j] = flush(z);
+      reserve[res + 2 * H + j] = flush(n);
+      reserve[res + 3 * H + j] = flush(hn);
     }
   }
 }
@@ -61,7 +62,7 @@ export function gruPointwiseBackward(
     for (let j = 0; j < H; j++) {
       let d = dy[unit + j] + rec[b * H + j];
       if (!last) d += dh[nextUnit + j] * reserve[nextRes + H + j];
-      dh[unit + j] = d;
+      dh[unit + j] = flush(d);
       const r = reserve[res + j];
       const z = reserve[res + H + j];
       const n = reserve[res + 2 * H + j];
@@ -69,12 +70,12 @@ export function gruPointwiseBackward(
       const dn = d * (1 - z) * (1 - n * n);
       const dz = d * (hs[unit + j] - n) * z * (1 - z);
       const dr = dn * hn * r * (1 - r);
-      dgates[row + j] = dr;
-      dgates[row + H + j] = dz;
-      dgates[row + 2 * H + j] = dn;
-      dhgates[row + j] = dr;
-      dhgates[row + H + j] = dz;
-      dhgates[row + 2 * H + j] = dn * r;
+      dgates[row + j] = flush(dr);
+      dgates[row + H + j] = flush(dz);
+      dgates[row + 2 * H + j] = flush(dn);
+      dhgates[row + j] = flush(dr);
+      dhgates[row + H + j] = flush(dz);
+      dhgates[row + 2 * H + j] = flush(dn * r);
     }
   }
 }

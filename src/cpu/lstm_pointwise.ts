@@ -1,4 +1,5 @@
 import type { Vec } from '../model/layout.ts';
+import { flushSubnormal as flush } from './flush_subnormal.ts';
 
 // The LSTM's element-wise step, for a recurrence that does its recurrent matmul separately (one GEMM per
 // step, src/cpu/step_recurrence.ts); lstm_forward and lstm_backward fuse the two instead. Same maths.
@@ -22,12 +23,12 @@ export function lstmPointwiseForward(hs: Vec, cs: Vec, reserve: Vec, xproj: Vec,
       const g = Math.tanh(xproj[row + 2 * H + j] + rec[r + 2 * H + j]);
       const o = sigmoid(xproj[row + 3 * H + j] + rec[r + 3 * H + j]);
       const c = f * cs[prev + j] + i * g;
-      cs[next + j] = c;
-      hs[next + j] = o * Math.tanh(c);
-      reserve[row + j] = i;
-      reserve[row + H + j] = f;
-      reserve[row + 2 * H + j] = g;
-      reserve[row + 3 * H + j] = o;
+      cs[next + j] = flush(c);
+      hs[next + j] = flush(o * Math.tanh(c));
+      reserve[row + j] = flush(i);
+      reserve[row + H + j] = flush(f);
+      reserve[row + 2 * H + j] = flush(g);
+      reserve[row + 3 * H + j] = flush(o);
     }
   }
 }
@@ -64,11 +65,11 @@ export function lstmPointwiseBackward(
       const tc = Math.tanh(cs[nextUnit + j]);
       let dcj = dh * o * (1 - tc * tc);
       if (!last) dcj += dc[nextUnit + j] * reserve[nextRow + H + j];
-      dc[unit + j] = dcj;
-      dgates[row + j] = dcj * g * i * (1 - i);
-      dgates[row + H + j] = dcj * cs[unit + j] * f * (1 - f);
-      dgates[row + 2 * H + j] = dcj * i * (1 - g * g);
-      dgates[row + 3 * H + j] = dh * tc * o * (1 - o);
+      dc[unit + j] = flush(dcj);
+      dgates[row + j] = flush(dcj * g * i * (1 - i));
+      dgates[row + H + j] = flush(dcj * cs[unit + j] * f * (1 - f));
+      dgates[row + 2 * H + j] = flush(dcj * i * (1 - g * g));
+      dgates[row + 3 * H + j] = flush(dh * tc * o * (1 - o));
     }
   }
 }

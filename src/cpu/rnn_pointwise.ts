@@ -1,4 +1,5 @@
 import type { Vec } from '../model/layout.ts';
+import { flushSubnormal as flush } from './flush_subnormal.ts';
 
 // The tanh RNN's element-wise step, for a recurrence that does its recurrent matmul separately (one GEMM
 // per step, src/cpu/step_recurrence.ts); rnn_forward and rnn_backward fuse the two instead.
@@ -8,7 +9,7 @@ import type { Vec } from '../model/layout.ts';
 export function rnnPointwiseForward(hs: Vec, xproj: Vec, rec: Vec, t: number, B: number, H: number): void {
   const x = t * B * H;
   const next = x + B * H;
-  for (let i = 0; i < B * H; i++) hs[next + i] = Math.tanh(xproj[x + i] + rec[i]);
+  for (let i = 0; i < B * H; i++) hs[next + i] = flush(Math.tanh(xproj[x + i] + rec[i]));
 }
 
 // dgates is (T, B, H), the gradient at the tanh input; dy is (T, B, H), from above; hs is (T+1, B, H);
@@ -18,6 +19,6 @@ export function rnnPointwiseBackward(dgates: Vec, dy: Vec, hs: Vec, rec: Vec, t:
   const next = unit + B * H;
   for (let i = 0; i < B * H; i++) {
     const h = hs[next + i];
-    dgates[unit + i] = (1 - h * h) * (dy[unit + i] + rec[i]);
+    dgates[unit + i] = flush((1 - h * h) * (dy[unit + i] + rec[i]));
   }
 }
