@@ -36,6 +36,8 @@ export interface BenchOptions {
   /** Seconds a cell may take, warm-up included; a cell estimated to need more is skipped. */
   cellBudgetSeconds: number;
   adapter?: string;
+  /** CPU backend threads (default: the machine's cores, at most 4). */
+  threads?: number;
   seed: number;
   quick: boolean;
   /** Called with one line per cell as it finishes (progress on stderr). */
@@ -53,8 +55,8 @@ export interface BenchRow extends BenchConfig {
   msPerStep?: number; // at the median window's rate
   windowCharsPerSec?: number[];
   /**
-   * This process's CPU time over wall time in the timed windows. For the CPU backend (one thread) it says
-   * how much of a core the machine gave us: well under 1 means the numbers are held down by other work.
+   * This process's CPU time over wall time in the timed windows. For the CPU backend it says how many cores
+   * the machine gave us: well under its thread count means the numbers are held down by other work.
    */
   processCpuShare?: number;
   stepsPerWindow?: number;
@@ -79,6 +81,8 @@ export interface BenchResult {
   machine: MachineInfo;
   /** The GPU adapter's description, or null when no GPU backend could be created. */
   adapter: string | null;
+  /** What the CPU backend ran (`cpu-wasm-simd x2 threads`), or null when it did not run. */
+  cpu: string | null;
   quick: boolean;
   method: { windows: number; windowSeconds: number; cellBudgetSeconds: number; seed: number; corpus: string; corpusChars: number };
   training: BenchRow[];
@@ -118,6 +122,7 @@ export function stepWork(c: BenchConfig, vocabSize: number): number {
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   let adapter: string | null = null;
+  let cpu: string | null = null;
   const V = o.corpus.vocab.size;
   // Seconds per unit of stepWork, per backend, from the last measured cell. It only decides whether the
   // next cell's first step alone would blow the budget (a step of hidden 1024, batch 128 on the CPU takes
@@ -153,6 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const cell = await runCell(o, config, kind);
         row = cell.row;
         if (kind === 'gpu') adapter ??= cell.deviceName.replace(/^GPU: /, '');
+        else cpu ??= cell.deviceName.replace(/^CPU: /, '');
       } catch (e) {
         if (!(e instanceof BackendUnavailableError)) throw e;
         unavailable.set(kind, e.message);
@@ -167,6 +173,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     date: new Date().toISOString(),
     machine: machineInfo(),
     adapter,
+    cpu,
     quick: o.quick,
     method: {
       windows: o.windows,
@@ -191,7 +198,7 @@ async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Prom
   });
   const session = makeSession(model, train);
   const t0 = performance.now();
-  const backend = await createBackend(kind, model, train, session.layout, { adapter: o.adapter });
+  const backend = await createBackend(kind, model, train, session.layout, { adapter: o.adapter, threads: o.threads });
   const setupSeconds = (performance.now() - t0) / 1000;
   const deviceName = backend.deviceName;
   try {

@@ -41,7 +41,7 @@ export function trainingTable(result: BenchResult): Table {
       String(r.hidden),
       String(r.batch),
       String(r.seq),
-      r.backend,
+      r.backend === 'cpu' && result.cpu ? `cpu: ${result.cpu}` : r.backend,
       r.charsPerSec === undefined ? '' : int(r.charsPerSec),
       r.msPerStep === undefined ? '' : r.msPerStep < 10 ? r.msPerStep.toFixed(2) : int(r.msPerStep),
       r.dispatchesPerStep === undefined ? '' : String(r.dispatchesPerStep),
@@ -121,9 +121,9 @@ export function renderMarkdown(result: BenchResult, tables: Table[]): string {
     '',
     `- Date: ${result.date}${result.quick ? ' (quick set)' : ''}`,
     `- GPU adapter: ${result.adapter ?? 'none available'}`,
-    `- CPU: ${m.cpuModel}, ${m.cpuCores} cores (the CPU backend uses one); Node ${m.node}, ${m.platform}`,
+    `- CPU: ${m.cpuModel}, ${m.cpuCores} cores (the CPU backend: ${result.cpu ?? 'not run'}); Node ${m.node}, ${m.platform}`,
     `- Method: ${describeMethod(result)}`,
-    "- CPU share: this process's CPU time over wall time in the timed windows; the CPU backend uses one thread, so well under 1 means other work on the machine held its numbers down",
+    "- CPU share: this process's CPU time over wall time in the timed windows; well under the CPU backend's thread count means other work on the machine held its numbers down",
     '',
   ];
   for (const t of tables) {
@@ -176,7 +176,7 @@ export function renderSvg(result: BenchResult): string {
   );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="13">Training throughput, chars/s (log scale), ${result.date.slice(0, 10)}</text>`);
-  const machine = `GPU: ${result.adapter ?? 'no adapter'}; CPU: ${result.machine.cpuModel}, ${result.machine.cpuCores} cores`;
+  const machine = `GPU: ${result.adapter ?? 'no adapter'}; CPU: ${result.machine.cpuModel}, ${result.machine.cpuCores} cores, ${result.cpu ?? 'CPU backend not run'}`;
   out.push(`<text x="${left}" y="37" fill="#4a5568">${escapeXml(machine)}</text>`);
   backends.forEach((b, i) => {
     const x = left + i * 70;

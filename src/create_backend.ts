@@ -1,7 +1,7 @@
-import { CpuBackend } from './cpu/backend.ts';
 import type { Backend } from './model/backend.ts';
 import type { ModelConfig, TrainConfig } from './model/config.ts';
 import type { ParamLayout } from './model/layout.ts';
+import { createWasmCpuBackend } from './wasm/backend.ts';
 
 export type BackendKind = 'cpu' | 'gpu';
 /** What --backend accepts: auto is the GPU when the machine has a hardware adapter, else the CPU. */
@@ -12,6 +12,8 @@ export interface BackendOptions {
   adapter?: string;
   /** An adapter already acquired (by selectBackend), used instead of asking dawn.node again. */
   gpuAdapter?: GPUAdapter;
+  /** CPU backend threads, the calling one included (default: the machine's cores, at most 4). */
+  threads?: number;
 }
 
 export interface BackendSelection {
@@ -43,7 +45,10 @@ export async function selectBackend(choice: BackendChoice, adapter: string | und
 
 export class BackendUnavailableError extends Error {}
 
-/** The Node entry point to both backends (the page acquires its adapter through navigator.gpu instead). */
+/**
+ * The Node entry point to both backends (the page acquires its adapter through navigator.gpu instead). The
+ * CPU backend is the WebAssembly one; the JavaScript reference is `new CpuBackend(...)`, for tests.
+ */
 export async function createBackend(
   kind: BackendKind,
   config: ModelConfig,
@@ -51,7 +56,7 @@ export async function createBackend(
   layout: ParamLayout,
   options: BackendOptions = {},
 ): Promise<Backend> {
-  if (kind === 'cpu') return new CpuBackend(config, train, layout);
+  if (kind === 'cpu') return createWasmCpuBackend(config, train, layout, { threads: options.threads });
   // Loaded only when asked for, so the CPU path never touches dawn.node.
   const { acquireNodeAdapter, parseAdapterChoice, NoAdapterError } = await import('./gpu/adapter_node.ts');
   const { openDevice, GpuLimitError } = await import('./gpu/device.ts');

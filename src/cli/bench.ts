@@ -5,7 +5,17 @@ import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } fr
 import { benchTables, renderText, writeResults } from '../../bench/report.ts';
 import { BackendUnavailableError, type BackendKind } from '../create_backend.ts';
 import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';
-import { adapterOption, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
+import {
+  adapterOption,
+  checkCorpusLength,
+  DEFAULT_CORPUS,
+  MAX_BATCH,
+  MAX_HIDDEN,
+  MAX_SEQ,
+  readCorpus,
+  THREADS_HELP,
+  threadsOption,
+} from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train_flags.ts';
 
@@ -41,6 +51,7 @@ Options:
                        which backends to run (default both)
   --adapter auto|gpu|swiftshader
                        GPU adapter (default auto: a real GPU, else SwiftShader)
+${THREADS_HELP}
   --windows N          timed windows per cell, at least 5 (default ${FULL.windows})
   --window-seconds X   seconds one timed window aims for (default ${FULL.windowSeconds}, quick ${QUICK.windowSeconds})
   --budget SECONDS     seconds a cell may take, warm-up included (default ${FULL.budget}, quick ${QUICK.budget})
@@ -52,7 +63,7 @@ Options:
 
 Dispatches per step is the number of compute dispatches one training step records (forward, backward
 and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
-timed windows: the CPU backend uses one thread, so well under 1 means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
+timed windows: well under the CPU backend's thread count means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
 the same machine, side by side.
 `;
 
@@ -64,6 +75,7 @@ const OPTIONS = {
   seq: { type: 'string' },
   backend: { type: 'string' },
   adapter: { type: 'string' },
+  threads: { type: 'string' },
   windows: { type: 'string' },
   'window-seconds': { type: 'string' },
   budget: { type: 'string' },
@@ -89,6 +101,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const cells = cellList(str(o, 'cell') ?? (quick ? 'rnn,lstm' : 'rnn'));
   const which = choiceOption(o, 'backend', 'both', BACKEND_SETS);
   const adapter = adapterOption(o);
+  const threads = threadsOption(o);
   const windows = intOption(o, 'windows', set.windows, 5, 1000);
   const windowSeconds = positiveNumberOption(o, 'window-seconds', set.windowSeconds);
   const budget = positiveNumberOption(o, 'budget', set.budget);
@@ -110,6 +123,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
     windowSeconds,
     cellBudgetSeconds: budget,
     adapter,
+    threads,
     seed,
     quick,
     log: (line) => io.err(line + '\n'),
@@ -134,7 +148,9 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   if (json) io.out(JSON.stringify(result, null, 2) + '\n');
   else {
     const m = result.machine;
-    io.out(`GPU adapter: ${result.adapter ?? 'none available'}\nCPU: ${m.cpuModel}, ${m.cpuCores} cores\n`);
+    io.out(
+      `GPU adapter: ${result.adapter ?? 'none available'}\nCPU: ${m.cpuModel}, ${m.cpuCores} cores; CPU backend: ${result.cpu ?? 'not run'}\n`,
+    );
     io.out(`Budget: ${budget} s a cell; ${windows} windows of ~${windowSeconds} s after a warm-up step, median reported\n\n`);
     io.out(renderText(benchTables(result)));
   }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { corpusFromBytes, CorpusError, type Corpus } from '../data/corpus.ts';
 import type { Vocabulary } from '../data/vocabulary.ts';
-import { choiceOption, str, UsageError, type ParsedOptions } from './args.ts';
+import { choiceOption, intOption, str, UsageError, type ParsedOptions } from './args.ts';
 
 // What the commands share: the bundled corpus, reading a corpus file, and the size limits of the flags.
 
@@ -15,6 +16,18 @@ export const BACKENDS = ['auto', 'cpu', 'gpu'] as const;
 export function backendOption(o: ParsedOptions): (typeof BACKENDS)[number] {
   return choiceOption(o, 'backend', 'auto', BACKENDS);
 }
+/** The most --threads accepts: beyond it a typo, not a machine. */
+export const MAX_THREADS = 256;
+
+/** --threads N for the CPU backend, default the machine's cores, at most 4; 1 means no kernel threads. */
+export function threadsOption(o: ParsedOptions): number {
+  // os.availableParallelism: Node 20 has no navigator.hardwareConcurrency (src/wasm/kernels.ts's default).
+  return intOption(o, 'threads', Math.min(4, availableParallelism()), 1, MAX_THREADS);
+}
+
+/** The help line of --threads, the same in every command. */
+export const THREADS_HELP = `  --threads N          CPU backend threads (default: the machine's cores, at most 4)`;
+
 export const ADAPTERS = ['auto', 'gpu', 'swiftshader'] as const;
 
 /** --adapter, else $CHAR_RNN_ADAPTER, else auto (a real GPU, else SwiftShader). */

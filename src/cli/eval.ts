@@ -4,7 +4,7 @@ import { Vocabulary } from '../data/vocabulary.ts';
 import { loadCheckpoint } from '../model/checkpoint_file.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
 import { parseCommandArgs, requireStr } from './args.ts';
-import { adapterOption, backendOption, readCorpus } from './common.ts';
+import { adapterOption, backendOption, readCorpus, THREADS_HELP, threadsOption } from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 
 export const EVAL_HELP = `Usage: char-rnn eval --checkpoint FILE --data FILE [options]
@@ -21,6 +21,7 @@ Options:
                        adapter, else the CPU; a line on stderr says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto)
+${THREADS_HELP}
   --json               print one JSON object: {loss_per_char, bits_per_char, chars, backend, device,
                        backend_choice (why auto chose it, else null)}
   -h, --help           show this help
@@ -31,6 +32,7 @@ const OPTIONS = {
   data: { type: 'string' },
   backend: { type: 'string' },
   adapter: { type: 'string' },
+  threads: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -44,6 +46,7 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
   const dataPath = requireStr(o, 'eval', 'data');
   const backendChoice = backendOption(o);
   const adapter = adapterOption(o);
+  const threads = threadsOption(o);
   const json = o.json === true;
 
   const ck = await loadCheckpoint(checkpointPath);
@@ -56,6 +59,7 @@ export async function runEval(argv: string[], io: Io): Promise<number> {
   const backend = await createBackend(selection.kind, session.model, session.train, session.layout, {
     adapter,
     gpuAdapter: selection.gpuAdapter,
+    threads,
   });
   try {
     if (!json && selection.reason) io.err(`backend auto: ${selection.reason}\n`);

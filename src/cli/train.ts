@@ -14,7 +14,7 @@ import { freshState, makeSession, toCheckpoint } from '../model/session.ts';
 import { GpuDeviceError } from '../gpu/device_error.ts';
 import { Trainer, type LogEvent, type SampleEvent, type ValidationEvent } from '../train.ts';
 import { intOption, parseCommandArgs, str, UsageError } from './args.ts';
-import { adapterOption, backendOption, checkCorpusLength, DEFAULT_CORPUS, MAX_LENGTH, readCorpus } from './common.ts';
+import { adapterOption, backendOption, checkCorpusLength, DEFAULT_CORPUS, MAX_LENGTH, readCorpus, threadsOption } from './common.ts';
 import { jsonLine, type Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
 import {
@@ -88,7 +88,11 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
   const state: TrainingState = ck ? { params: ck.params, ...ck.training! } : freshState(session, rng);
 
   const selection = await selectBackend(backendChoice, adapter);
-  const backend = await createBackend(selection.kind, model, train, session.layout, { adapter, gpuAdapter: selection.gpuAdapter });
+  const backend = await createBackend(selection.kind, model, train, session.layout, {
+    adapter,
+    gpuAdapter: selection.gpuAdapter,
+    threads: threadsOption(o),
+  });
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait

@@ -11,7 +11,7 @@ import {
   UsageError,
   type ParsedOptions,
 } from './args.ts';
-import { MAX_BATCH, MAX_HIDDEN, MAX_SEQ } from './common.ts';
+import { MAX_BATCH, MAX_HIDDEN, MAX_SEQ, THREADS_HELP } from './common.ts';
 
 // The flags that say what `train` builds and how it trains, checked and turned into the model's and the
 // training's config; a resumed run keeps its checkpoint's, and a flag that says otherwise is an error.
@@ -73,6 +73,7 @@ Where:
                        adapter, else the CPU, which is faster than SwiftShader; a line says which)
   --adapter auto|gpu|swiftshader
                        GPU adapter for --backend gpu (default auto: a real GPU, else SwiftShader)
+${THREADS_HELP}
 
 Output:
   --sample-every N     print a sample every N iterations, 0 for never (default 100)
@@ -118,6 +119,7 @@ export const TRAIN_OPTIONS = {
   seed: { type: 'string' },
   backend: { type: 'string' },
   adapter: { type: 'string' },
+  threads: { type: 'string' },
   'sample-every': { type: 'string' },
   'sample-len': { type: 'string' },
   save: { type: 'string' },

@@ -10,11 +10,25 @@ import { lossReduce } from './loss_reduce.ts';
 import { CPU_UPDATES, type CpuUpdate } from './optimizers.ts';
 import { ModelWindow } from './model_window.ts';
 import { sample } from './sample.ts';
+import { plainOps, type WindowOps } from './window_ops.ts';
 
-/** The reference backend: float32 storage like the GPU, every op a plain loop in src/cpu. */
+/** What a CpuBackend computes with: its window ops (memory included), its name, and what to release. */
+export interface CpuEngine {
+  ops: WindowOps<Float32Array>;
+  /** The backend's deviceName. */
+  name: string;
+  close(): void;
+}
+
+const REFERENCE: CpuEngine = { ops: plainOps(Float32Array), name: 'CPU (JavaScript reference)', close() {} };
+
+/**
+ * The CPU backend: float32 storage like the GPU. By default every op is a plain loop in src/cpu (the
+ * reference); with src/wasm/backend.ts's engine, the window's memory and matmuls are WebAssembly's.
+ */
 export class CpuBackend implements Backend {
   readonly kind = 'cpu';
-  readonly deviceName = 'CPU (JavaScript reference)';
+  readonly deviceName: string;
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
   private readonly optimizerState: Float32Array;
@@ -32,13 +46,16 @@ export class CpuBackend implements Backend {
     readonly config: ModelConfig,
     readonly train: TrainConfig,
     readonly layout: ParamLayout,
+    private readonly engine: CpuEngine = REFERENCE,
   ) {
-    this.params = new Float32Array(layout.totalFloats);
-    this.grads = new Float32Array(layout.totalFloats);
+    this.deviceName = engine.name;
+    // In the engine's memory: the window's matmuls read the weights and add into the gradients in place.
+    this.params = engine.ops.alloc(layout.totalFloats);
+    this.grads = engine.ops.alloc(layout.totalFloats);
     this.optimizerState = new Float32Array(optimizerStateFloats(train.optimizer.type, layout.totalFloats));
     this.update = CPU_UPDATES[train.optimizer.type];
     this.learningRate = train.learningRate;
-    this.window = new ModelWindow(config, layout, train.seqLength, train.batchSize, Float32Array);
+    this.window = new ModelWindow(config, layout, train.seqLength, train.batchSize, engine.ops);
   }
 
   step(w: Window, _keepLoss = false, dropoutSeed = 0): void {
@@ -75,7 +92,7 @@ export class CpuBackend implements Backend {
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
-    this.sampleWindow ??= new ModelWindow(this.config, this.layout, 1, 1, Float32Array);
+    this.sampleWindow ??= new ModelWindow(this.config, this.layout, 1, 1, this.engine.ops);
     const w = this.sampleWindow;
     if (req.from === 'stream0') {
       const { hidden, cell } = this.window.getState();
@@ -110,7 +127,7 @@ export class CpuBackend implements Backend {
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
     const T = this.train.seqLength;
-    this.evalWindow ??= new ModelWindow(this.config, this.layout, T, 1, Float32Array);
+    this.evalWindow ??= new ModelWindow(this.config, this.layout, T, 1, this.engine.ops);
     const w = this.evalWindow;
     w.resetState();
     const inputs = new Uint32Array(T);
@@ -129,7 +146,9 @@ export class CpuBackend implements Backend {
     return { lossSum, count: Math.max(0, ids.length - 1) };
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.engine.close();
+  }
 }
 
 /** Stream 0 of each layer of an (L, B, H) state, as (L, 1, H). */

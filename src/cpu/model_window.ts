@@ -2,21 +2,22 @@ import { CELLS, type CellSpec } from '../model/cells.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { view, type ParamLayout, type Vec } from '../model/layout.ts';
 import { DECODER_BIAS, DECODER_WEIGHT, ENCODER, layerInputSize, layerTensorNames, type LayerTensors } from '../model/model_tensors.ts';
-import { biasGrad } from './bias_grad.ts';
-import { CPU_CELLS, type CpuCell, type LayerBuffers } from './cells.ts';
+import type { LayerBuffers } from './cells.ts';
 import { dropout } from './dropout.ts';
 import { embedding } from './embedding.ts';
 import { embeddingBackward } from './embedding_backward.ts';
 import { inputProjection } from './input_projection.ts';
 import { inputProjectionBackward } from './input_projection_backward.ts';
-import { matmul, type MatmulShape } from './matmul.ts';
+import type { MatmulShape } from './matmul.ts';
 import { softmaxCrossEntropy } from './softmax_cross_entropy.ts';
+import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
 
 // Forward and backward of the whole model over one (T, B) window, op by op in the order the GPU scheduler
 // records them (cuDNN's per-layer order): per layer, the input projection of all rows, the recurrence, and
 // in backward the cell's element-wise backward, then the weight gradients as matmuls over all R = T * B rows.
 // Activations, views and matmul shapes are made once, so a step allocates nothing; Float64Array gives the
-// float64 path the gradient check needs.
+// float64 path the gradient check needs. Memory, matmuls, bias gradients and the recurrence come from `ops`
+// (src/cpu/window_ops.ts): plain loops for an array constructor, or the WebAssembly kernels.
 
 type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -38,7 +39,8 @@ export class ModelWindow<A extends Vec> {
   private readonly embedded: A | null; // (T, B, E)
   private readonly dembedded: A | null; // (T, B, E)
   private readonly cell: CellSpec;
-  private readonly ops: CpuCell;
+  private readonly ops: WindowOps<A>;
+  private readonly recurrences: Recurrence<A>[];
   private readonly names: LayerTensors[];
   private readonly shapes: Record<'xproj' | 'dWih' | 'dx' | 'dWhh', MatmulShape>[];
   private readonly head: Record<'logits' | 'dWhy' | 'dy', MatmulShape>;
@@ -52,13 +54,13 @@ export class ModelWindow<A extends Vec> {
     readonly layout: ParamLayout,
     readonly T: number,
     readonly B: number,
-    ctor: ArrayCtor,
+    memory: ArrayCtor | WindowOps<A>,
   ) {
     const { hiddenSize: H, vocabSize: V, embedSize: E } = config;
     const R = T * B;
-    const make = (n: number) => new ctor(n) as A;
+    this.ops = typeof memory === 'function' ? plainOps<A>(memory) : memory;
+    const make = (n: number) => this.ops.alloc(n);
     this.cell = CELLS[config.cell];
-    this.ops = CPU_CELLS[config.cell];
     const GH = this.cell.gates * H;
     for (let k = 0; k < config.layers; k++) {
       const hs = make((T + 1) * B * H);
@@ -85,6 +87,7 @@ export class ModelWindow<A extends Vec> {
     this.logits = make(R * V);
     this.dlogits = make(R * V);
     this.rowLoss = make(R);
+    this.recurrences = this.layers.map((l) => this.ops.recurrence(config.cell, l, T, B, H));
     this.names = this.layers.map((_, k) => layerTensorNames(config, k));
     this.shapes = this.layers.map((_, k) => {
       const inSize = layerInputSize(config, k);
@@ -118,15 +121,15 @@ export class ModelWindow<A extends Vec> {
       if (k === 0 && !this.embedded) inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], inputs, R, GH, V);
       else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
-        matmul(l.xproj, x, p[n.weightIh], p[n.biasIh], this.shapes[k].xproj);
+        this.ops.matmul(l.xproj, x, p[n.weightIh], p[n.biasIh], this.shapes[k].xproj);
       }
-      this.ops.forward(l, p[n.weightHh], n.biasHh ? p[n.biasHh] : null, 0, T, B, H);
+      this.recurrences[k].forward(p[n.weightHh], n.biasHh ? p[n.biasHh] : null, 0, T);
       if (l.y !== l.hOut) {
         if (this.dropoutSeed === null) l.y.set(l.hOut);
         else this.applyDropout(l.y, l.hOut, k);
       }
     }
-    matmul(this.logits, this.top().y, p[DECODER_WEIGHT], p[DECODER_BIAS], this.head.logits);
+    this.ops.matmul(this.logits, this.top().y, p[DECODER_WEIGHT], p[DECODER_BIAS], this.head.logits);
     softmaxCrossEntropy(this.rowLoss, this.dlogits, this.logits, targets, R, V, 1 / B);
     let sum = 0;
     for (let r = 0; r < R; r++) sum += this.rowLoss[r];
@@ -141,25 +144,25 @@ export class ModelWindow<A extends Vec> {
     const GH = this.cell.gates * H;
     const p = this.paramViews.of(params);
     const g = this.gradViews.of(grads);
-    matmul(g[DECODER_WEIGHT], this.dlogits, this.top().y, null, this.head.dWhy);
-    biasGrad(g[DECODER_BIAS], this.dlogits, R, V);
-    matmul(this.top().dy, this.dlogits, p[DECODER_WEIGHT], null, this.head.dy);
+    this.ops.matmul(g[DECODER_WEIGHT], this.dlogits, this.top().y, null, this.head.dWhy);
+    this.ops.biasGrad(g[DECODER_BIAS], this.dlogits, R, V);
+    this.ops.matmul(this.top().dy, this.dlogits, p[DECODER_WEIGHT], null, this.head.dy);
     for (let k = config.layers - 1; k >= 0; k--) {
       const l = this.layers[k];
       const n = this.names[k];
-      this.ops.backward(l, p[n.weightHh], 0, T, T, B, H);
-      matmul(g[n.weightHh], l.dhgates, l.hIn, null, this.shapes[k].dWhh);
-      if (n.biasHh) biasGrad(g[n.biasHh], l.dhgates, R, GH);
+      this.recurrences[k].backward(p[n.weightHh], 0, T);
+      this.ops.matmul(g[n.weightHh], l.dhgates, l.hIn, null, this.shapes[k].dWhh);
+      if (n.biasHh) this.ops.biasGrad(g[n.biasHh], l.dhgates, R, GH);
       if (k === 0 && !this.embedded) inputProjectionBackward(g[n.weightIh], l.dgates, inputs, R, GH, V);
       else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
-        matmul(g[n.weightIh], l.dgates, x, null, this.shapes[k].dWih);
+        this.ops.matmul(g[n.weightIh], l.dgates, x, null, this.shapes[k].dWih);
         // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
         const dx = k === 0 ? this.dembedded! : this.layers[k - 1].dy;
-        matmul(dx, l.dgates, p[n.weightIh], null, this.shapes[k].dx);
+        this.ops.matmul(dx, l.dgates, p[n.weightIh], null, this.shapes[k].dx);
         if (k > 0 && this.dropoutSeed !== null) this.applyDropout(dx, dx, k - 1);
       }
-      biasGrad(g[n.biasIh], l.dgates, R, GH);
+      this.ops.biasGrad(g[n.biasIh], l.dgates, R, GH);
     }
     if (this.dembedded) embeddingBackward(g[ENCODER], this.dembedded, inputs, R, E);
   }

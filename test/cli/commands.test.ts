@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
 
+// The CPU backend the CLI builds: the WebAssembly one, on as many threads as the machine gives it.
+const CPU_DEVICE = /^CPU: cpu-wasm-simd x\d+ threads?$/;
+const CPU_LINE = new RegExp(`^backend cpu: ${CPU_DEVICE.source.slice(1)}`);
+
 // The commands' output on the bundled corpus, human and --json, and --help everywhere.
 
 let dir: string;
@@ -36,7 +40,7 @@ describe.concurrent('help', () => {
 test("train prints min-char-rnn's log and samples, status on stderr", () => {
   expect(trainRun.code, trainRun.stderr).toBe(0);
   const err = trainRun.stderr.split('\n');
-  expect(err[0]).toBe('backend cpu: CPU (JavaScript reference)');
+  expect(err[0]).toMatch(CPU_LINE);
   expect(err[1]).toContain('1115394 characters, 65 distinct');
   expect(trainRun.stderr).toContain(`saved ${ck} at iteration 201`);
   expect(trainRun.stderr).toMatch(/done: iteration 201, smooth loss \d+\.\d{6}/);
@@ -70,7 +74,7 @@ test('train --json prints JSON Lines only', async () => {
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   const records = jsonLines(r.stdout);
-  expect(records[0]).toEqual({ type: 'device', backend: 'cpu', device: 'CPU (JavaScript reference)', backend_choice: null });
+  expect(records[0]).toEqual({ type: 'device', backend: 'cpu', device: expect.stringMatching(CPU_DEVICE), backend_choice: null });
   expect(records[1]).toMatchObject({ type: 'start', vocab_size: 65, hidden: 8, seq: 25, batch: 1, lr: 0.1, seed: 42, iter: 0, iters: 101 });
   expect(records.filter((x) => x.type === 'log').map((x) => x.iter)).toEqual([0, 100]);
   expect(records.filter((x) => x.type === 'sample').map((x) => x.iter)).toEqual([0, 50, 100]);
@@ -78,7 +82,13 @@ test('train --json prints JSON Lines only', async () => {
   expect(Object.keys(log).sort()).toEqual(['chars_per_s', 'iter', 'loss', 'smooth_loss', 'type']);
   expect(log.smooth_loss).toBeCloseTo(0.999 * 25 * Math.log(65) + 0.001 * log.loss, 9);
   const summary = records.at(-1)!;
-  expect(summary).toMatchObject({ type: 'summary', iters: 101, backend: 'cpu', device: 'CPU (JavaScript reference)', interrupted: false });
+  expect(summary).toMatchObject({
+    type: 'summary',
+    iters: 101,
+    backend: 'cpu',
+    device: expect.stringMatching(CPU_DEVICE),
+    interrupted: false,
+  });
   expect(summary.chars_per_s).toBeGreaterThan(0);
   expect(summary.seconds).toBeGreaterThan(0);
 });
@@ -98,7 +108,7 @@ describe.concurrent('sample and eval', () => {
     const r = await runCli(['sample', '--backend', 'cpu', '--checkpoint', ck, '--prime', 'ROMEO:', '--length', '50']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ROMEO:[\s\S]{50}\n$/);
-    expect(r.stderr).toBe('backend cpu: CPU (JavaScript reference)\n');
+    expect(r.stderr).toMatch(new RegExp(`^backend cpu: ${CPU_DEVICE.source.slice(1, -1)}\n$`));
   });
 
   test('sample is deterministic per seed; argmax ignores it', async () => {

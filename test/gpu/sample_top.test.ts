@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest';
+import { CpuBackend } from '../../src/cpu/backend.ts';
 import { createBackend } from '../../src/create_backend.ts';
 import { topKTopPWeights } from '../../src/cpu/sample_filter.ts';
 import type { Backend, SampleRequest } from '../../src/model/backend.ts';
@@ -46,7 +47,7 @@ const SETTINGS: Array<{ topK: number; topP: number; temperature: number }> = [
 describe('top-k / top-p sampling on the GPU and the CPU', () => {
   test('with fixed logits (Why = 0) both backends draw the same ids', async () => {
     gpu = await createBackend('gpu', session.model, session.train, session.layout);
-    cpu = await createBackend('cpu', session.model, session.train, session.layout);
+    cpu = new CpuBackend(session.model, session.train, session.layout); // the JavaScript reference
     const fixed = { ...state, params: state.params.slice() };
     view(fixed.params, session.layout.byName['decoder.weight']).fill(0);
     gpu.setState(fixed);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/cpu/backend.ts';
 import { createBackend } from '../../src/create_backend.ts';
 import { corpusFromBytes } from '../../src/data/corpus.ts';
 import { BatchLoader } from '../../src/data/batches.ts';
@@ -60,7 +61,7 @@ async function both(
 ): Promise<{ gpu: GpuBackend; cpu: Backend; setupData: ReturnType<typeof setup> }> {
   const s = setup(H, B, seed, model);
   const gpu = recurrence ? await gpuBackend(s, recurrence) : ((await createBackend('gpu', s.config, s.train, s.layout)) as GpuBackend);
-  const cpu = await createBackend('cpu', s.config, s.train, s.layout);
+  const cpu = new CpuBackend(s.config, s.train, s.layout); // the JavaScript reference
   gpu.setState(s.state);
   cpu.setState(s.state);
   return { gpu, cpu, setupData: s };

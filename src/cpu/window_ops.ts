@@ -1,0 +1,41 @@
+import type { CellType } from '../model/config.ts';
+import type { Vec } from '../model/layout.ts';
+import { biasGrad } from './bias_grad.ts';
+import { CPU_CELLS, type LayerBuffers } from './cells.ts';
+import { matmul, type MatmulShape } from './matmul.ts';
+
+// What ModelWindow's heavy ops run on, injected so that one window class (one op order) serves both the
+// readable reference and the fast CPU backend: here the plain loops of src/cpu in any precision, with the
+// fused cell recurrences; src/wasm/window_ops.ts puts the same window's memory and matmuls in WebAssembly.
+
+/** One layer's recurrence over a window's buffers, bound to them once. */
+export interface Recurrence<A extends Vec> {
+  forward(Whh: A, bhh: A | null, t0: number, t1: number): void;
+  backward(Whh: A, t0: number, t1: number): void;
+}
+
+export interface WindowOps<A extends Vec> {
+  /** A zero-filled array of n elements: every activation, and the backend's parameters and gradients. */
+  alloc(n: number): A;
+  /** src/cpu/matmul.ts's contract. */
+  matmul(c: A, a: A, b: A, bias: A | null, s: MatmulShape): void;
+  /** src/cpu/bias_grad.ts's contract. */
+  biasGrad(db: A, d: A, R: number, N: number): void;
+  recurrence(cell: CellType, l: LayerBuffers<A>, T: number, B: number, H: number): Recurrence<A>;
+}
+
+/** The reference: src/cpu's loops on ordinary arrays; Float64Array for the gradient check. */
+export function plainOps<A extends Vec>(ctor: Float32ArrayConstructor | Float64ArrayConstructor): WindowOps<A> {
+  return {
+    alloc: (n) => new ctor(n) as A,
+    matmul,
+    biasGrad,
+    recurrence: (cell, l, T, B, H) => {
+      const ops = CPU_CELLS[cell];
+      return {
+        forward: (Whh, bhh, t0, t1) => ops.forward(l, Whh, bhh, t0, t1, B, H),
+        backward: (Whh, t0, t1) => ops.backward(l, Whh, t0, t1, T, B, H),
+      };
+    },
+  };
+}
