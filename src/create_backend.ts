@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Backend } from './model/backend.ts';
 import type { ModelConfig, TrainConfig } from './model/config.ts';
 import type { ParamLayout } from './model/layout.ts';
@@ -56,7 +57,8 @@ export async function createBackend(
   layout: ParamLayout,
   options: BackendOptions = {},
 ): Promise<Backend> {
-  if (kind === 'cpu') return createWasmCpuBackend(config, train, layout, { threads: options.threads });
+  if (kind === 'cpu')
+    return createWasmCpuBackend(config, train, layout, { threads: options.threads ?? Math.min(4, availableParallelism()) });
   // Loaded only when asked for, so the CPU path never touches dawn.node.
   const { acquireNodeAdapter, parseAdapterChoice, NoAdapterError } = await import('./gpu/adapter_node.ts');
   const { openDevice, GpuLimitError } = await import('./gpu/device.ts');

@@ -62,11 +62,9 @@ interface Exports {
   bias_grad(db: number, d: number, R: number, N: number): void;
 }
 
+/** The page's cores (and Node 21's), at most 4; Node 20 has no navigator, and its callers pass os.availableParallelism(). */
 export function defaultThreads(): number {
-  const cores = inNode
-    ? ((globalThis as { process?: { availableParallelism?: () => number } }).process?.availableParallelism?.() ?? 1)
-    : (globalThis.navigator?.hardwareConcurrency ?? 1);
-  return Math.max(1, Math.min(cores, 4));
+  return Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 4));
 }
 
 export async function loadCpuKernels(options: CpuKernelsOptions = {}): Promise<CpuKernels> {
