@@ -1,11 +1,21 @@
+import { showAdapter } from './adapter_view.ts';
 import { CorpusPicker } from './corpus_picker.ts';
 import { confirmDiscard } from './discard.ts';
 import { Evaluation } from './evaluation.ts';
-import { checkField, DEFAULTS, FIELD_IDS, MODEL_FIELDS, readSampleSettings, readTrainSettings, showFieldErrors } from './fields.ts';
+import {
+  checkField,
+  DEFAULTS,
+  FIELD_IDS,
+  MIN_CHAR_RNN_KEYS,
+  readSampleSettings,
+  readTrainSettings,
+  showFieldErrors,
+  syncFields,
+} from './fields.ts';
 import { showBenchmark } from './bench_view.ts';
 import { clearError, showError, showStatus } from './notices.ts';
 import { ProgressView } from './progress_view.ts';
-import type { AdapterReport, BackendChoice, FromWorker, ModelReport, RunState, ToWorker, TrainSettings } from './protocol.ts';
+import type { BackendChoice, FromWorker, ModelReport, RunState, ToWorker, TrainSettings } from './protocol.ts';
 import { settingDifferences, showSettingNotes } from './settings_diff.ts';
 
 // The page: it reads the settings, shows what the worker reports, and never computes itself.
@@ -67,32 +77,13 @@ function updateButtons(): void {
   showSettingNotes(model);
 }
 
-function showAdapter(a: AdapterReport): void {
-  const el = $('adapter');
-  el.dataset.state = a.name === null ? 'none' : a.cpuAdapter ? 'cpu-adapter' : 'gpu';
-  el.textContent =
-    a.name === null
-      ? a.problem!
-      : a.cpuAdapter
-        ? `WebGPU adapter: ${a.name}, a CPU implementation (no GPU found): "auto" trains on the CPU backend, which is faster here.`
-        : `WebGPU adapter: ${a.name}`;
-  const gpu = $<HTMLSelectElement>('backend').querySelector<HTMLOptionElement>('option[value="gpu"]')!;
-  gpu.disabled = a.name === null;
-  if (a.name === null && backendChoice() === 'gpu') $<HTMLSelectElement>('backend').value = 'auto';
-  $('backend-hint').textContent =
-    a.name === null
-      ? 'auto: the CPU here (no WebGPU adapter)'
-      : a.cpuAdapter
-        ? 'auto: the CPU here (the adapter is a CPU one)'
-        : 'auto: the GPU here';
-}
-
 function fillForm(s: TrainSettings): void {
   for (const [key, id] of Object.entries(FIELD_IDS)) {
     const el = $<HTMLInputElement | HTMLSelectElement>(id);
     el.value = String(s[key as keyof typeof FIELD_IDS]);
     checkField(el);
   }
+  syncFields($('settings'), false);
   $<HTMLSelectElement>('backend').value = s.backend;
 }
 
@@ -111,7 +102,10 @@ function onMessage(m: FromWorker): void {
         iter = m.iter;
         $('iter').textContent = m.iter.toLocaleString('en-US');
       }
-      if (model) view.seq = model.settings.seq;
+      if (model) {
+        view.seq = model.settings.seq;
+        view.showBest(model.bestVal);
+      }
       // How many runs (starts and resumes) this page has seen: what a test waits on.
       if (entered && m.state === 'training') document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
       updateButtons();
@@ -123,6 +117,8 @@ function onMessage(m: FromWorker): void {
       view.add(m.points, m.iter, m.charsPerSec);
       if (runState === 'training') view.announce('training', false);
       return;
+    case 'validation':
+      return view.addValidation(m.iter, m.lossPerChar, m.best);
     case 'sample':
       if (m.source === 'training') {
         $('samples').textContent = m.text;
@@ -218,7 +214,8 @@ button('resume').addEventListener('click', () => {
     $(diffs[0].id).focus();
     return;
   }
-  send({ type: 'resume', iters: settings.iters, sampleEvery: settings.sampleEvery, sampleLen: settings.sampleLen });
+  const { iters, sampleEvery, sampleLen, evalEvery } = settings;
+  send({ type: 'resume', iters, sampleEvery, sampleLen, evalEvery });
 });
 button('restore-settings').addEventListener('click', () => {
   if (model) fillForm({ ...model.settings, iters: Number(formValue('iters')) || model.settings.iters });
@@ -228,11 +225,12 @@ button('restore-settings').addEventListener('click', () => {
   button('resume').focus();
 });
 button('model-defaults').addEventListener('click', () => {
-  for (const id of MODEL_FIELDS) {
-    const el = $<HTMLInputElement | HTMLSelectElement>(id);
-    el.value = String(DEFAULTS[id]);
+  for (const key of MIN_CHAR_RNN_KEYS) {
+    const el = $<HTMLInputElement | HTMLSelectElement>(FIELD_IDS[key]);
+    el.value = String(DEFAULTS[key]);
     checkField(el);
   }
+  syncFields($('settings'), false);
   updateButtons();
 });
 button('download').addEventListener('click', () => {
@@ -284,6 +282,7 @@ for (const form of [$('settings'), $('sampling')]) {
     const el = e.target as HTMLInputElement | HTMLSelectElement;
     checkField(el);
     if (form.id === 'settings') {
+      syncFields(form, true);
       showSettingNotes(model);
       if (settingDifferences(model?.settings ?? null, null).length === 0) button('restore-settings').hidden = true;
     }

@@ -1,5 +1,5 @@
 import { LossChart } from './chart.ts';
-import type { LossPoint } from './protocol.ts';
+import type { BestVal, LossPoint } from './protocol.ts';
 
 // What the page shows of a training run: the figures, the chart with its text summary, and a polite live
 // region for screen readers. Every loss is per character (nats, with bits beside); the window sum appears
@@ -15,6 +15,7 @@ export class ProgressView {
   private readonly chart = new LossChart($('chart'));
   private first: LossPoint | null = null;
   private last: LossPoint | null = null;
+  private lastVal: { iter: number; loss: number } | null = null;
   private lastLive = 0;
 
   /** seq of the model being shown, for min-char-rnn's window sum. */
@@ -22,14 +23,16 @@ export class ProgressView {
 
   reset(): void {
     this.chart.clear();
-    this.first = this.last = null;
+    this.first = this.last = this.lastVal = null;
     this.lastLive = 0;
-    for (const id of ['loss', 'smooth-loss', 'chars-per-s', 'iter']) $(id).textContent = '–';
-    $('smooth-bits').textContent = '';
+    for (const id of ['loss', 'smooth-loss', 'chars-per-s', 'iter', 'val-loss', 'best-val']) $(id).textContent = '–';
+    $('smooth-bits').textContent = $('val-bits').textContent = '';
     const trend = $('loss-trend');
-    trend.textContent = 'Loss per character (nats) against the iteration: the window’s loss and the smoothed one.';
-    for (const key of Object.keys(trend.dataset)) delete trend.dataset[key];
-    delete $('chars-per-s').dataset.value;
+    trend.textContent = 'Loss per character (nats) against the iteration: the window’s loss, the smoothed one and the held-out text’s.';
+    for (const id of ['loss-trend', 'chars-per-s', 'val-loss']) {
+      const data = $(id).dataset;
+      for (const key of Object.keys(data)) delete data[key];
+    }
     $('chart').setAttribute('aria-label', 'Loss chart: no training yet.');
   }
 
@@ -54,10 +57,29 @@ export class ProgressView {
     this.summarise();
   }
 
+  /** A validation at `iter` iterations trained, and the best so far. */
+  addValidation(iter: number, lossPerChar: number, best: BestVal | null): void {
+    this.chart.addValidation(iter, lossPerChar);
+    this.chart.draw();
+    this.lastVal = { iter, loss: lossPerChar };
+    const el = $('val-loss');
+    el.textContent = fmtLoss(lossPerChar);
+    Object.assign(el.dataset, { value: String(lossPerChar), iter: String(iter) });
+    $('val-bits').textContent = `${bits(lossPerChar).toFixed(3)} bits`;
+    this.showBest(best);
+    this.summarise();
+  }
+
+  /** The lowest validation loss so far, from this run or the loaded checkpoint. */
+  showBest(best: BestVal | null): void {
+    $('best-val').textContent = best ? `${fmtLoss(best.loss)} at ${best.iter.toLocaleString('en-US')}` : '–';
+  }
+
   /** The chart's text equivalent, in the caption and the chart's accessible name. */
   private summarise(): void {
-    const first = this.first!;
-    const last = this.last!;
+    const first = this.first;
+    const last = this.last;
+    if (!first || !last) return;
     const trend = $('loss-trend');
     const data: Record<string, string> = { firstIter: String(first.iter), lastIter: String(last.iter) };
     if (first.loss !== null) data.firstLoss = String(first.loss);
@@ -74,6 +96,12 @@ export class ProgressView {
         ` → ${fmtLoss(last.smoothLoss)} (${bits(last.smoothLoss).toFixed(3)} bits) at ${last.iter}. ` +
         `min-char-rnn would print smooth_loss ${(first.smoothLoss * T).toFixed(2)} → ${(last.smoothLoss * T).toFixed(2)}, its sum over the ${T}-character window.`;
     }
+    const v = this.lastVal;
+    if (v) {
+      const count = this.chart.points().val.filter((x) => x !== null).length;
+      trend.dataset.valPoints = String(count);
+      trend.textContent += ` Validation loss ${fmtLoss(v.loss)} nats per character (${bits(v.loss).toFixed(3)} bits) at ${v.iter}, ${count} point${count === 1 ? '' : 's'} on the chart.`;
+    }
     $('chart').setAttribute('aria-label', `Loss chart. ${trend.textContent}`);
   }
 
@@ -87,6 +115,8 @@ export class ProgressView {
       last?.smoothLoss != null
         ? `, smooth loss ${last.smoothLoss.toFixed(2)} nats per character (${bits(last.smoothLoss).toFixed(2)} bits)`
         : '';
-    $('live').textContent = `${state[0].toUpperCase()}${state.slice(1)} at iteration ${$('iter').textContent}${loss}.`;
+    const v = this.lastVal;
+    const val = v ? `, validation loss ${v.loss.toFixed(2)} nats per character (${bits(v.loss).toFixed(2)} bits)` : '';
+    $('live').textContent = `${state[0].toUpperCase()}${state.slice(1)} at iteration ${$('iter').textContent}${loss}${val}.`;
   }
 }

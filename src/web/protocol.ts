@@ -1,4 +1,5 @@
 import type { CellType } from '../model/config.ts';
+import type { OptimizerType } from '../model/optimizers.ts';
 
 // The messages between the page (main.ts) and the training worker (worker.ts). The worker owns the device,
 // the backend and the model; the page only draws what the worker reports.
@@ -16,7 +17,18 @@ export interface TrainSettings {
   dropout: number;
   seq: number;
   batch: number;
+  optimizer: OptimizerType;
   lr: number;
+  /** rmsprop and adam only; 0 with adagrad. */
+  weightDecay: number;
+  /** `value`: --clip, each gradient element; `norm`: --clip-norm, the global norm. */
+  clipMode: 'value' | 'norm';
+  clip: number;
+  lrDecay: number;
+  lrDecayAfter: number;
+  valFrac: number;
+  /** Iterations between validations (with valFrac > 0), and at the end of a run. */
+  evalEvery: number;
   seed: number;
   /** The iteration to reach, counting those of a loaded checkpoint (the CLI's --iters). */
   iters: number;
@@ -26,7 +38,24 @@ export interface TrainSettings {
 }
 
 /** The settings that make the model what it is: a paused model keeps them; changing one needs a new model. */
-export const MODEL_KEYS = ['cell', 'hidden', 'layers', 'embed', 'dropout', 'seq', 'batch', 'lr', 'seed'] as const;
+export const MODEL_KEYS = [
+  'cell',
+  'hidden',
+  'layers',
+  'embed',
+  'dropout',
+  'seq',
+  'batch',
+  'optimizer',
+  'lr',
+  'weightDecay',
+  'clipMode',
+  'clip',
+  'lrDecay',
+  'lrDecayAfter',
+  'valFrac',
+  'seed',
+] as const;
 
 export interface CorpusMessage {
   /** Shown in messages and stored as the checkpoint's `data` (undefined for the bundled corpus). */
@@ -49,7 +78,7 @@ export type ToWorker =
   | { type: 'hello' }
   | { type: 'start'; corpus: CorpusMessage; settings: TrainSettings }
   | { type: 'pause' }
-  | { type: 'resume'; iters: number; sampleEvery: number; sampleLen: number }
+  | { type: 'resume'; iters: number; sampleEvery: number; sampleLen: number; evalEvery: number }
   | { type: 'stop' }
   /** Train the model on this corpus from now on, when its vocabulary covers it. */
   | { type: 'corpus'; corpus: CorpusMessage }
@@ -68,6 +97,12 @@ export interface LossPoint {
   /** Null where there is no reading (just after a checkpoint is loaded: no step has run). */
   loss: number | null;
   smoothLoss: number | null;
+}
+
+/** The lowest validation loss so far (nats per character) and its iteration, as a checkpoint's bestVal. */
+export interface BestVal {
+  loss: number;
+  iter: number;
 }
 
 export interface BenchmarkResult {
@@ -94,6 +129,8 @@ export interface ModelReport {
   corpusName: string | null;
   /** The iteration last written to a file (downloaded, or the loaded checkpoint's): nothing is lost up to it. */
   savedIter: number | null;
+  /** Kept across validations and in downloaded checkpoints; a loaded checkpoint's to begin with. */
+  bestVal: BestVal | null;
 }
 
 export type FromWorker =
@@ -110,6 +147,8 @@ export type FromWorker =
       resumable: boolean;
     }
   | { type: 'progress'; points: LossPoint[]; iter: number; charsPerSec: number }
+  /** The held-out text's loss per character at `iter` iterations trained, from a zero state (as `eval`). */
+  | { type: 'validation'; iter: number; lossPerChar: number; best: BestVal | null }
   | { type: 'sample'; iter: number; text: string; source: 'training' | 'request' }
   | { type: 'evaluation-input'; bytes: Uint8Array; text: string; name: string; iter: number }
   | { type: 'checkpoint'; bytes: Uint8Array; fileName: string; iter: number; note: string | null }

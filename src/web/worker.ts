@@ -44,7 +44,7 @@ async function handle(msg: ToWorker): Promise<void> {
         postState();
       });
     case 'resume':
-      return exclusive(async () => resume(msg.iters, msg.sampleEvery, msg.sampleLen));
+      return exclusive(async () => resume(msg.iters, msg.sampleEvery, msg.sampleLen, msg.evalEvery));
     case 'stop':
       if (worker.runState !== 'training' && worker.runState !== 'paused') return;
       worker.runState = 'stopped';

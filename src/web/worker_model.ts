@@ -1,13 +1,15 @@
 import { BatchLoader } from '../data/batches.ts';
 import { corpusFromText, type Corpus } from '../data/corpus.ts';
+import { splitCorpus, type CorpusSplit } from '../data/split.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import type { TrainingState } from '../model/backend.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
-import { modelConfig, trainConfig } from '../model/config.ts';
+import { modelConfig, type TrainConfig } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
 import { freshState, inferenceState, makeSession, type Session } from '../model/session.ts';
 import { Trainer } from '../train.ts';
-import type { BackendChoice, CorpusMessage, TrainSettings } from './protocol.ts';
+import type { BackendChoice, BestVal, CorpusMessage, TrainSettings } from './protocol.ts';
+import { DEFAULT_EVAL_EVERY, trainConfigFor } from './fields.ts';
 import { makeBackend, watchDevice } from './worker_backend.ts';
 import { LOG_EVERY, perChar, trainLoop } from './worker_training.ts';
 import { post, postState, setState, worker, type Model } from './worker_state.ts';
@@ -40,7 +42,7 @@ function newModel(
   rng: Rng,
   made: Awaited<ReturnType<typeof makeBackend>>,
   state: TrainingState,
-  at: { iter: number; pointer: number; saved: number | null; data: string | undefined; trainable: boolean },
+  at: { iter: number; pointer: number; saved: number | null; data: string | undefined; trainable: boolean; bestVal: BestVal | null },
 ): Model {
   const m: Model = {
     session,
@@ -58,6 +60,7 @@ function newModel(
     healthy: true,
     snapshot: { state, pos: { iter: at.iter, pointer: at.pointer, rng: rng.state() } },
     savedIter: at.saved,
+    bestVal: at.bestVal,
     trainable: at.trainable,
     target: settings.iters,
     looping: false,
@@ -68,16 +71,29 @@ function newModel(
   return m;
 }
 
-function attachTrainer(m: Model, corpus: Corpus, from: CorpusMessage, iter: number, pointer: number): void {
+/**
+ * Why the model's validation split cannot be taken from `n` characters (splitCorpus's rule, in the page's
+ * words), or null when it can.
+ */
+function splitProblem(n: number, { valFrac, seqLength }: TrainConfig): string | null {
+  const held = Math.floor(n * valFrac);
+  if (valFrac === 0 || (held >= seqLength + 1 && n - held >= seqLength + 1)) return null;
+  return `too short for a held-out fraction of ${valFrac}: of its ${n} characters that leaves ${held} for validation and ${n - held} for training, and each needs at least seq length + 1 = ${seqLength + 1}`;
+}
+
+/** The trainer reads the split's training part and validates on its held-out part. */
+function attachTrainer(m: Model, corpus: Corpus, split: CorpusSplit, from: CorpusMessage, iter: number, pointer: number): void {
   const { sampleEvery, sampleLen } = m.settings;
   // The decayed rate carries over when the corpus changes; a loaded checkpoint's comes with its state.
   const learningRate = m.trainer?.learningRate ?? m.snapshot?.state.learningRate ?? m.session.train.learningRate;
-  m.trainer = new Trainer(m.backend, corpus, m.session.train, m.rng, {
-    sampleEvery,
-    sampleLength: sampleLen,
-    logEvery: LOG_EVERY,
-    dropout: m.session.model.dropout > 0 && m.session.model.layers > 1,
-  });
+  m.trainer = new Trainer(
+    m.backend,
+    split.train,
+    m.session.train,
+    m.rng,
+    { sampleEvery, sampleLength: sampleLen, logEvery: LOG_EVERY, dropout: m.session.model.dropout > 0 && m.session.model.layers > 1 },
+    split.validation,
+  );
   m.trainer.resumeAt(iter, pointer, learningRate);
   m.corpus = corpus;
   m.corpusName = from.name;
@@ -87,11 +103,7 @@ function attachTrainer(m: Model, corpus: Corpus, from: CorpusMessage, iter: numb
 /** The session of a fresh model from the page's settings; throws when the engine would not build it. */
 export function sessionFor(settings: TrainSettings, vocabSize: number): Session {
   const { cell, hidden: hiddenSize, layers, embed: embedSize, dropout } = settings;
-  const session = makeSession(
-    modelConfig({ vocabSize, hiddenSize, cell, layers, embedSize, dropout }),
-    trainConfig({ seqLength: settings.seq, batchSize: settings.batch, learningRate: settings.lr }),
-  );
-  return session;
+  return makeSession(modelConfig({ vocabSize, hiddenSize, cell, layers, embedSize, dropout }), trainConfigFor(settings));
 }
 
 export async function start(corpusMsg: CorpusMessage, settings: TrainSettings): Promise<void> {
@@ -99,7 +111,11 @@ export async function start(corpusMsg: CorpusMessage, settings: TrainSettings): 
   replaceModel(null);
   const corpus = corpusFromText(corpusMsg.text, corpusMsg.name);
   const session = sessionFor(settings, corpus.vocab.size);
-  new BatchLoader(corpus.ids, settings.batch, settings.seq); // a corpus too short says so before any device work
+  // A corpus too short for the split or for one batch says so before any device work.
+  const problem = splitProblem(corpus.ids.length, session.train);
+  if (problem) throw new Error(`${corpusMsg.name} is ${problem}. Lower the held-out fraction, or set it to 0.`);
+  const split = splitCorpus(corpus, settings.valFrac, settings.seq, corpusMsg.name);
+  new BatchLoader(split.train.ids, settings.batch, settings.seq);
   const rng = new Rng(settings.seed);
   const state = freshState(session, rng);
   const made = await makeBackend(settings.backend, session, 'start');
@@ -109,8 +125,9 @@ export async function start(corpusMsg: CorpusMessage, settings: TrainSettings): 
     saved: null,
     data: corpusMsg.data,
     trainable: true,
+    bestVal: null,
   });
-  attachTrainer(m, corpus, corpusMsg, 0, 0);
+  attachTrainer(m, corpus, split, corpusMsg, 0, 0);
   setState('training');
   void trainLoop(m);
 }
@@ -127,7 +144,14 @@ export async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMes
   if (!ck.training) note = 'It holds weights only, no training state: it samples and evaluates, but cannot train further.';
   else if (missing) {
     note = `It cannot train on ${corpusMsg.name}, which has characters outside its vocabulary (${missing}); it samples and evaluates. Choose a text that its vocabulary covers to train it.`;
-  } else corpus = corpusFromText(corpusMsg.text, corpusMsg.name, vocab);
+  } else {
+    corpus = corpusFromText(corpusMsg.text, corpusMsg.name, vocab);
+    const problem = splitProblem(corpus.ids.length, ck.train);
+    if (problem) {
+      note = `It cannot train on ${corpusMsg.name}, which is ${problem}; it samples and evaluates.`;
+      corpus = null;
+    }
+  }
   const rng = ck.training ? Rng.fromState(ck.training.rng) : new Rng(ck.seed);
   const state: TrainingState = ck.training ? { params: ck.params, ...ck.training } : inferenceState(session, ck);
   const settings: TrainSettings = {
@@ -138,7 +162,15 @@ export async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMes
     dropout: ck.model.dropout,
     seq: ck.train.seqLength,
     batch: ck.train.batchSize,
+    optimizer: ck.train.optimizer.type,
     lr: ck.train.learningRate,
+    weightDecay: ck.train.optimizer.weightDecay,
+    clipMode: ck.train.clipNorm > 0 ? 'norm' : 'value',
+    clip: ck.train.clipNorm > 0 ? ck.train.clipNorm : ck.train.clip,
+    lrDecay: ck.train.lrDecay,
+    lrDecayAfter: ck.train.lrDecayAfter,
+    valFrac: ck.train.valFrac,
+    evalEvery: DEFAULT_EVAL_EVERY, // not in a checkpoint: the CLI's default on --resume too
     seed: ck.seed,
     iters: ck.iter,
     sampleEvery: 100,
@@ -153,9 +185,13 @@ export async function load(bytes: Uint8Array, name: string, corpusMsg: CorpusMes
     saved: ck.iter,
     data: ck.data,
     trainable: ck.training !== null,
+    bestVal: ck.bestVal ?? null,
   });
   m.target = ck.iter;
-  if (corpus) attachTrainer(m, corpus, { ...corpusMsg, data: ck.data }, ck.iter, pointer);
+  if (corpus) {
+    const split = splitCorpus(corpus, ck.train.valFrac, ck.train.seqLength, corpusMsg.name);
+    attachTrainer(m, corpus, split, { ...corpusMsg, data: ck.data }, ck.iter, pointer);
+  }
   post({ type: 'loaded', settings, iter: ck.iter, vocabSize: vocab.size, note });
   // Only what the checkpoint holds: its smoothed loss (none for weights only), and no step's loss yet.
   const smooth = ck.training ? perChar(m, ck.iter, { loss: 0, smoothLoss: ck.training.smoothLoss }).smoothLoss : null;
@@ -179,11 +215,16 @@ export function switchCorpus(corpusMsg: CorpusMessage): void {
   const missing = missingChars(corpusMsg.text, m.vocab);
   if (missing) return refuse(`its vocabulary of ${m.vocab.size} characters lacks ${missing}`);
   const corpus = corpusFromText(corpusMsg.text, corpusMsg.name, m.vocab);
-  const { seqLength, batchSize } = m.session.train;
-  const loader = new BatchLoader(corpus.ids, batchSize, seqLength);
+  const problem = splitProblem(corpus.ids.length, m.session.train);
+  if (problem) return refuse(`it is ${problem}`);
+  const { seqLength, batchSize, valFrac } = m.session.train;
+  const split = splitCorpus(corpus, valFrac, seqLength, corpusMsg.name);
+  const loader = new BatchLoader(split.train.ids, batchSize, seqLength);
   // Past the end, so the next window wraps: pointer 0 and a zero hidden state, as at a fresh start.
   const iter = m.trainer ? m.trainer.iteration : m.loaded.iter;
-  attachTrainer(m, corpus, corpusMsg, iter, loader.streamLength);
+  attachTrainer(m, corpus, split, corpusMsg, iter, loader.streamLength);
+  // The held-out text is another one now: the old best says nothing of it.
+  m.bestVal = null;
   post({ type: 'corpus', applied: true, message: `The model now trains on ${corpusMsg.name}, from its first character.` });
   postState();
 }

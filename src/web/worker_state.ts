@@ -4,7 +4,7 @@ import type { Backend, TrainingState } from '../model/backend.ts';
 import type { Rng } from '../model/rng.ts';
 import type { LoopPosition, Session } from '../model/session.ts';
 import type { Trainer } from '../train.ts';
-import type { Action, FromWorker, RunState, TrainSettings } from './protocol.ts';
+import type { Action, BestVal, FromWorker, RunState, TrainSettings } from './protocol.ts';
 
 // What the training worker's modules share: the one model, the run state, the door to the backend, and the
 // way out to the page.
@@ -29,6 +29,8 @@ export interface Model {
   healthy: boolean;
   snapshot: { state: TrainingState; pos: LoopPosition } | null;
   savedIter: number | null;
+  /** The lowest validation loss on the held-out part of the corpus it trains on now. */
+  bestVal: BestVal | null;
   /** It has training state (AdaGrad memory, position): a weights-only checkpoint has not. */
   trainable: boolean;
   target: number;
@@ -78,7 +80,7 @@ export function postState(): void {
     target: m?.target ?? 0,
     device: m ? m.backend.deviceName : null,
     backendNote: m?.backendNote ?? null,
-    model: m && { settings: m.settings, corpusName: m.trainer ? m.corpusName : null, savedIter: m.savedIter },
+    model: m && { settings: m.settings, corpusName: m.trainer ? m.corpusName : null, savedIter: m.savedIter, bestVal: m.bestVal },
     resumable: m !== null && m.trainer !== null && m.healthy,
   });
 }

@@ -18,7 +18,7 @@ let sampleCount = 0;
 export async function download(): Promise<void> {
   const m = requireModel();
   const { state, pos } = await currentState(m);
-  const bytes = encodeCheckpoint(toCheckpoint(m.session, m.vocab, m.seed, state, pos, m.data));
+  const bytes = encodeCheckpoint({ ...toCheckpoint(m.session, m.vocab, m.seed, state, pos, m.data), bestVal: m.bestVal ?? undefined });
   const note = m.healthy ? null : `This is the last state saved before the GPU failed (iteration ${pos.iter}).`;
   m.savedIter = pos.iter;
   post({ type: 'checkpoint', bytes, fileName: `char-rnn-iter${pos.iter}.safetensors`, iter: pos.iter, note }, [bytes.buffer]);

@@ -16,7 +16,8 @@ import {
 } from './worker_state.ts';
 
 // The training loop: steps in slices of a few tens of milliseconds, so that between slices the worker takes
-// messages (pause, stop, sample, download); progress to the page at most ten times a second.
+// messages (pause, stop, sample, download); progress to the page at most ten times a second. With a
+// held-out part, the validation loss every eval-every iterations and at the end of a run, as `char-rnn train`.
 
 export const LOG_EVERY = 10; // a loss reading (and a point on the chart) every 10 iterations
 const POST_MS = 100; // progress reaches the page at most ten times a second
@@ -54,6 +55,21 @@ function flushProgress(m: Model, force: boolean): void {
   lastPost = now;
 }
 
+/**
+ * The held-out part's loss on the training backend, from a zero state: the carried training state is left
+ * as it was. The best so far goes into the model (and so into downloaded checkpoints, as the CLI's bestVal).
+ */
+async function validate(m: Model): Promise<void> {
+  const v = await m.trainer!.validate();
+  // The evaluation's time is not training's: both ends of the chars/s window move past it (it came after both).
+  for (const r of new Set([rateBase, lastReading])) if (r) r.time += v.seconds * 1000;
+  if (Number.isFinite(v.lossPerChar) && (!m.bestVal || v.lossPerChar < m.bestVal.loss)) m.bestVal = { loss: v.lossPerChar, iter: v.iter };
+  flushProgress(m, true); // the chart's rows stay in iteration order: the readings before it go first
+  post({ type: 'validation', iter: v.iter, lossPerChar: v.lossPerChar, best: m.bestVal });
+}
+
+const validating = (m: Model): boolean => m.trainer!.validationIds.length > 0;
+
 /** Steps for about SLICE_MS; true when the target iteration is reached. */
 async function runSlice(m: Model): Promise<boolean> {
   const trainer = m.trainer!;
@@ -68,6 +84,8 @@ async function runSlice(m: Model): Promise<boolean> {
       rateBase ??= lastReading;
     }
     if (trainer.iteration % SNAPSHOT_EVERY === 0) await takeSnapshot(m);
+    // The end of the run validates in trainLoop, after its last loss reading.
+    if (validating(m) && trainer.iteration % m.settings.evalEvery === 0 && trainer.iteration < m.target) await validate(m);
   }
   flushProgress(m, false);
   return trainer.iteration >= m.target;
@@ -87,6 +105,7 @@ export async function trainLoop(m: Model): Promise<void> {
           const log = await m.trainer!.log();
           pending.push(perChar(m, log.iter, log));
           await takeSnapshot(m);
+          if (validating(m)) await validate(m);
         });
         flushProgress(m, true);
         setState('done');
@@ -109,14 +128,14 @@ export async function trainLoop(m: Model): Promise<void> {
 }
 
 /** Trains on to iteration `iters`; the model's settings stay (the page refuses a Resume that would change them). */
-export function resume(iters: number, sampleEvery: number, sampleLen: number): void {
+export function resume(iters: number, sampleEvery: number, sampleLen: number, evalEvery: number): void {
   const m = requireModel();
   if (!m.trainer || !m.healthy) throw new Error('This model cannot train further here.');
   if (m.trainer.iteration >= iters) {
     throw new Error(`The model is at iteration ${m.trainer.iteration} already: raise "iterations" to train further.`);
   }
   m.target = iters;
-  m.settings = { ...m.settings, iters, sampleEvery, sampleLen };
+  m.settings = { ...m.settings, iters, sampleEvery, sampleLen, evalEvery };
   m.trainer.options.sampleEvery = sampleEvery;
   m.trainer.options.sampleLength = sampleLen;
   setState('training');
