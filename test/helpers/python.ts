@@ -10,16 +10,20 @@ import type { CliResult } from './cli.ts';
 export const PYTHON = '/usr/bin/python3';
 const PACKAGE_ROOT = fileURLToPath(new URL('../../python', import.meta.url));
 
+let torchMissing: string | null | undefined; // undefined: not checked yet; null: present
+
 /**
- * Throws (failing the file, not skipping it) when PyTorch is missing: CI installs it, so a missing torch is
- * a broken setup to report.
+ * Throws (failing the test, not skipping it) when PyTorch is missing: CI installs it, so a missing torch is
+ * a broken setup to report. Each test calls it; the import is tried once per file.
  */
 export function requireTorch(): void {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (r.status === 0) return;
-  const why = r.error ? r.error.message : r.stderr.trim().split('\n').pop();
+  if (torchMissing === undefined) {
+    const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+    torchMissing = r.status === 0 ? null : r.error ? r.error.message : r.stderr.trim().split('\n').pop()!;
+  }
+  if (torchMissing === null) return;
   throw new Error(
-    `test/python needs PyTorch: ${PYTHON} -c "import torch, numpy" failed (${why}). ` +
+    `test/python needs PyTorch: ${PYTHON} -c "import torch, numpy" failed (${torchMissing}). ` +
       `Install Debian's python3-torch and python3-numpy (.ci/install-system-deps does).`,
   );
 }

@@ -15,27 +15,30 @@ const END = START + 20;
 
 let dir: string;
 beforeAll(() => {
-  requireTorch();
   dir = mkdtempSync(join(tmpdir(), 'char-rnn-py-ddp-'));
   writeFileSync(join(dir, 'small.txt'), readFileSync(CORPUS, 'utf8').slice(0, 4000));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('torchrun --nproc_per_node 2 trains from an engine checkpoint and the engine reads the result', async () => {
+  requireTorch();
   const f = (name: string) => join(dir, `${name}.safetensors`);
   const data = join(dir, 'small.txt');
-  const start = await runCli(
-    ['train', '--backend', 'cpu', '--data', data, '--cell', 'lstm', '--layers', '2', '--hidden', '8', '--seq', '8', '--batch', '4'].concat([
-      '--optimizer',
-      'adam',
-      '--iters',
-      String(START),
-      '--sample-every',
-      '0',
-      '--save',
-      f('start'),
-    ]),
-  );
+  const model = ['--cell', 'lstm', '--layers', '2', '--hidden', '8', '--seq', '8', '--batch', '4', '--optimizer', 'adam'];
+  const start = await runCli([
+    'train',
+    '--backend',
+    'cpu',
+    '--data',
+    data,
+    ...model,
+    '--iters',
+    String(START),
+    '--sample-every',
+    '0',
+    '--save',
+    f('start'),
+  ]);
   expect(start.code, start.stderr).toBe(0);
   const train = ['-m', 'char_rnn_torch', 'train', '--resume', f('start'), '--iters', String(END), '--json', '--log-every', '1'];
   // --standalone picks a free port; char_rnn_torch.torchrun is torchrun, mended for Debian's PyTorch 1.13.
