@@ -14,9 +14,9 @@ class Processes:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        if device is None:
-            device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        if (device is None and torch.cuda.is_available()) or device == "cuda":
+            device = f"cuda:{local_rank}"  # one GPU per process
+        self.device = torch.device(device or "cpu")
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
         if self.world > 1:

@@ -1,9 +1,9 @@
 """The engine's `eval` (src/cpu/backend.ts evaluate): one stream over the whole text from a zero state,
 carrying the state across windows of seq characters; the mean cross-entropy per predicted character."""
 
+import json
 import math
 import sys
-import json
 
 import torch
 

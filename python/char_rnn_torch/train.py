@@ -72,6 +72,7 @@ def run(args, procs):
              iter=ck.iter, iters=args.iters, processes=procs.world, device=str(procs.device), batch=B)
     t0 = time.perf_counter()
     n = ck.iter
+    model.train()  # dropout on; evaluate() turns it off and back on
 
     def save():
         h, cell = (state if c["cell"] == "lstm" else (state, None))
@@ -90,7 +91,6 @@ def run(args, procs):
                     group["lr"] = lr
         if reset:
             state = model.zero_state(count)
-        net.train()
         logits, state = net(torch.from_numpy(inputs).to(procs.device), state)
         loss_sum = window_loss_sum(logits, torch.from_numpy(targets).to(procs.device))
         (loss_sum / count).backward()
