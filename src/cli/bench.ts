@@ -8,6 +8,7 @@ import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, U
 import { adapterOption, checkCorpusLength, DEFAULT_CORPUS, MAX_BATCH, MAX_HIDDEN, MAX_SEQ, readCorpus } from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train_flags.ts';
+import { BACKEND_SETS, DEFAULT_QUALITY_SECONDS, runQualityBench } from './bench_quality.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../bench/results', import.meta.url));
@@ -50,6 +51,18 @@ Options:
   --json               print the result as JSON on stdout instead of the table
   -h, --help           show this help
 
+Time to quality (--quality): trains each named configuration on each backend for S seconds of training
+wall-clock time on the first 90% of the corpus, and evaluates the last 10% (loss per character from a
+zero state, as \`char-rnn eval\`) at S/16, S/8, S/4, S/2 and S, with the clock paused while it evaluates.
+Prints chars/s, iterations and the validation curves (one stderr line per point as it goes) and writes
+bench/results/quality-<adapter>-<date>.json, .md and .svg (bits/char against seconds). It takes --backend,
+--adapter, --data, --seed, --out and --json; the grid's flags do not apply.
+  --quality            run the time-to-quality benchmark instead of the throughput one
+  --seconds S          training seconds per configuration and backend (default ${DEFAULT_QUALITY_SECONDS})
+  --config LIST        configurations, comma-separated (default all): min-char-rnn (rnn 100, seq 25,
+                       batch 1, adagrad lr 0.1), lstm-adam (lstm 128, seq 50, batch 32, adam lr 2e-3),
+                       best (lstm 128, seq 50, batch 8, adam lr 3e-3)
+
 Dispatches per step is the number of compute dispatches one training step records (forward, backward
 and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
 timed windows: the CPU backend uses one thread, so well under 1 means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
@@ -71,9 +84,10 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  quality: { type: 'boolean' },
+  seconds: { type: 'string' },
+  config: { type: 'string' },
 } as const;
-
-const BACKEND_SETS = ['both', 'gpu', 'cpu'] as const;
 
 export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const o = parseCommandArgs('bench', argv, OPTIONS);
@@ -81,6 +95,9 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
     io.out(BENCH_HELP);
     return 0;
   }
+  if (o.quality === true) return runQualityBench(o, io, REPO, DEFAULT_RESULTS_DIR);
+  const stray = ['seconds', 'config'].find((f) => o[f] !== undefined);
+  if (stray !== undefined) throw new UsageError(`--${stray} needs --quality`);
   const quick = o.quick === true;
   const set = quick ? QUICK : FULL;
   const hidden = intList(o, 'hidden', quick ? QUICK_HIDDEN : FULL_HIDDEN, MAX_HIDDEN);
