@@ -187,6 +187,8 @@ async function runOne(o: QualityOptions, c: QualityConfig, kind: BackendKind): P
         }
       }
       if (status !== 'ok') break;
+      // A step that outlasts an interval reaches several points at once: the weights are evaluated once.
+      if (points.at(-1)?.iter === trainer.iteration) continue;
       const v = await trainer.validate();
       evalSeconds += v.seconds;
       const point = { seconds: trained, iter: v.iter, lossPerChar: v.lossPerChar, bitsPerChar: v.bitsPerChar };

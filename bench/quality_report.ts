@@ -118,9 +118,11 @@ export function renderQualitySvg(result: QualityResult): string {
   const ys = all.map((p) => p.bitsPerChar);
   const x0 = Math.min(...xs, (result.method.seconds * result.method.evalFractions[0]) / 1.5) / 1.2;
   const x1 = Math.max(...xs, result.method.seconds) * 1.2;
-  const step = 0.25;
-  const y0 = Math.floor(Math.min(...ys, 2) / step) * step;
-  const y1 = Math.max(y0 + step, Math.ceil(Math.max(...ys, 3) / step) * step);
+  const lo = Math.min(...ys, 2);
+  const hi = Math.max(...ys, 3);
+  const step = hi - lo > 2 ? 0.5 : 0.25; // at most about a dozen grid lines
+  const y0 = Math.floor(lo / step) * step;
+  const y1 = Math.max(y0 + step, Math.ceil(hi / step) * step);
   const left = 60;
   const top = 60;
   const plotWidth = 520;
