@@ -182,8 +182,10 @@ async function runOne(o: QualityOptions, c: QualityConfig, kind: BackendKind): P
           trained += (now - segmentStart) / 1000;
           segmentStart = now;
           lastSync = trainer.iteration;
-          if (!Number.isFinite(smoothLoss)) status = 'diverged';
-          if (status !== 'ok') break;
+          if (!Number.isFinite(smoothLoss)) {
+            status = 'diverged';
+            break;
+          }
         }
       }
       if (status !== 'ok') break;
@@ -226,7 +228,7 @@ async function runOne(o: QualityOptions, c: QualityConfig, kind: BackendKind): P
   }
 }
 
-export function describeRun(r: QualityRun): string {
+function describeRun(r: QualityRun): string {
   const head = `${r.config} ${r.backend}`;
   if (r.status === 'unavailable') return `${head}: unavailable (${r.note})`;
   const rate = `${Math.round(r.charsPerSec!).toLocaleString('en-US')} chars/s, ${r.iterations} iterations in ${r.trainSeconds!.toFixed(1)} s`;

@@ -57,7 +57,7 @@ export function qualityCurveTable(result: QualityResult): Table {
   };
 }
 
-export function describeModel(r: QualityRun): string {
+function describeModel(r: QualityRun): string {
   if (!r.model || !r.train) return '';
   const m = r.model;
   const t = r.train;

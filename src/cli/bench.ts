@@ -19,6 +19,7 @@ const FULL = { windows: 5, windowSeconds: 1, budget: 40 };
 const QUICK = { windows: 5, windowSeconds: 0.4, budget: 10 };
 
 export const BENCH_HELP = `Usage: char-rnn bench [options]
+       char-rnn bench --quality [--seconds S] [--config LIST] [options]
 
 Trains min-char-rnn on the GPU and on the CPU with the same configurations, one backend after the
 other in one process, and reports chars/s (the median of timed windows after a warm-up step, each
@@ -51,6 +52,11 @@ Options:
   --json               print the result as JSON on stdout instead of the table
   -h, --help           show this help
 
+Dispatches per step is the number of compute dispatches one training step records (forward, backward
+and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
+timed windows: the CPU backend uses one thread, so well under 1 means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
+the same machine, side by side.
+
 Time to quality (--quality): trains each named configuration on each backend for S seconds of training
 wall-clock time on the first 90% of the corpus, and evaluates the last 10% (loss per character from a
 zero state, as \`char-rnn eval\`) at S/16, S/8, S/4, S/2 and S, with the clock paused while it evaluates.
@@ -62,11 +68,6 @@ bench/results/quality-<adapter>-<date>.json, .md and .svg (bits/char against sec
   --config LIST        configurations, comma-separated (default all): min-char-rnn (rnn 100, seq 25,
                        batch 1, adagrad lr 0.1), lstm-adam (lstm 128, seq 50, batch 32, adam lr 2e-3),
                        best (gru 96, seq 50, batch 8, adam lr 3e-3)
-
-Dispatches per step is the number of compute dispatches one training step records (forward, backward
-and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
-timed windows: the CPU backend uses one thread, so well under 1 means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
-the same machine, side by side.
 `;
 
 const OPTIONS = {
