@@ -18,10 +18,13 @@ export const VAL_FRAC = 0.1;
 /** Fractions of the budget at which the held-out text is evaluated; the last one is the end of the run. */
 export const EVAL_FRACTIONS = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1];
 /**
- * On the GPU a step is queued, not finished: the clock is read after a loss readback, at least every this many
- * steps, so that it never runs far ahead of the device (on the CPU the readback costs nothing).
+ * On the GPU a step is queued, not finished, so the clock is read after a loss readback (which waits for the
+ * device), about this often: a run overshoots an evaluation point by about this much. On the CPU a readback
+ * costs nothing.
  */
-const SYNC_EVERY = 20;
+const SYNC_SECONDS = 0.1;
+/** At most this many steps queued between readbacks, whatever their speed. */
+const MAX_SYNC_STEPS = 200;
 
 export interface QualityConfig {
   name: string;
@@ -171,16 +174,19 @@ async function runOne(o: QualityOptions, c: QualityConfig, kind: BackendKind): P
     let status: QualityRun['status'] = 'ok';
     let segmentStart = performance.now();
     let lastSync = 0;
+    let syncEvery = 1; // steps between readbacks, from the last measured step time
     for (const fraction of EVAL_FRACTIONS) {
       const at = fraction * o.seconds;
       while (trained < at) {
         await trainer.step();
         const ahead = trained + (performance.now() - segmentStart) / 1000 >= at;
-        if (ahead || trainer.iteration - lastSync >= SYNC_EVERY) {
+        if (ahead || trainer.iteration - lastSync >= syncEvery) {
           const { smoothLoss } = await backend.readLoss(); // waits for the GPU
           const now = performance.now();
-          trained += (now - segmentStart) / 1000;
+          const elapsed = (now - segmentStart) / 1000;
+          trained += elapsed;
           segmentStart = now;
+          syncEvery = Math.max(1, Math.min(MAX_SYNC_STEPS, Math.floor(((trainer.iteration - lastSync) * SYNC_SECONDS) / elapsed)));
           lastSync = trainer.iteration;
           if (!Number.isFinite(smoothLoss)) {
             status = 'diverged';
