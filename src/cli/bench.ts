@@ -18,6 +18,7 @@ import {
 } from './common.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_SEED } from './train_flags.ts';
+import { BACKEND_SETS, DEFAULT_QUALITY_SECONDS, runQualityBench } from './bench_quality.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../bench/results', import.meta.url));
@@ -28,6 +29,7 @@ const FULL = { windows: 5, windowSeconds: 1, budget: 40 };
 const QUICK = { windows: 5, windowSeconds: 0.4, budget: 10 };
 
 export const BENCH_HELP = `Usage: char-rnn bench [options]
+       char-rnn bench --quality [--seconds S] [--config LIST] [options]
 
 Trains min-char-rnn on the GPU and on the CPU with the same configurations, one backend after the
 other in one process, and reports chars/s (the median of timed windows after a warm-up step, each
@@ -65,6 +67,18 @@ Dispatches per step is the number of compute dispatches one training step record
 and update); submits per step should be 1. CPU share is this process's CPU time over wall time in the
 timed windows: well under the CPU backend's thread count means the machine was busy elsewhere. Timings on a busy machine are noisy: compare runs made on
 the same machine, side by side.
+
+Time to quality (--quality): trains each named configuration on each backend for S seconds of training
+wall-clock time on the first 90% of the corpus, and evaluates the last 10% (loss per character from a
+zero state, as \`char-rnn eval\`) at S/16, S/8, S/4, S/2 and S, with the clock paused while it evaluates.
+Prints chars/s, iterations and the validation curves (one stderr line per point as it goes) and writes
+bench/results/quality-<adapter>-<date>.json, .md and .svg (bits/char against seconds). It takes --backend,
+--adapter, --data, --seed, --out and --json; the grid's flags do not apply.
+  --quality            run the time-to-quality benchmark instead of the throughput one
+  --seconds S          training seconds per configuration and backend (default ${DEFAULT_QUALITY_SECONDS})
+  --config LIST        configurations, comma-separated (default all): min-char-rnn (rnn 100, seq 25,
+                       batch 1, adagrad lr 0.1), lstm-adam (lstm 128, seq 50, batch 32, adam lr 2e-3),
+                       best (gru 96, seq 50, batch 4, adam lr 3e-3)
 `;
 
 const OPTIONS = {
@@ -83,9 +97,10 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  quality: { type: 'boolean' },
+  seconds: { type: 'string' },
+  config: { type: 'string' },
 } as const;
-
-const BACKEND_SETS = ['both', 'gpu', 'cpu'] as const;
 
 export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const o = parseCommandArgs('bench', argv, OPTIONS);
@@ -93,6 +108,9 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
     io.out(BENCH_HELP);
     return 0;
   }
+  if (o.quality === true) return runQualityBench(o, io, REPO, DEFAULT_RESULTS_DIR);
+  const stray = ['seconds', 'config'].find((f) => o[f] !== undefined);
+  if (stray !== undefined) throw new UsageError(`--${stray} needs --quality`);
   const quick = o.quick === true;
   const set = quick ? QUICK : FULL;
   const hidden = intList(o, 'hidden', quick ? QUICK_HIDDEN : FULL_HIDDEN, MAX_HIDDEN);

@@ -169,6 +169,16 @@ describe.concurrent('flags and values', () => {
   test('unknown adapter', () => expectBadInput(['train', '--adapter', 'metal'], '--adapter must be one of auto, gpu, swiftshader'));
   test('unknown adapter in CHAR_RNN_ADAPTER', () =>
     expectBadInput(['train', '--backend', 'gpu'], 'CHAR_RNN_ADAPTER must be one of auto, gpu, swiftshader', { CHAR_RNN_ADAPTER: 'metal' }));
+  test('bench --quality with an unknown configuration', () =>
+    expectBadInput(
+      ['bench', '--quality', '--config', 'min-char-rnn,huge'],
+      '--config must list names from min-char-rnn, lstm-adam, best, got "huge"',
+    ));
+  test('bench --quality for 0 seconds', () =>
+    expectBadInput(['bench', '--quality', '--seconds', '0'], '--seconds must be a positive number, got "0"'));
+  test('bench --quality with a throughput flag', () =>
+    expectBadInput(['bench', '--quality', '--hidden', '100'], '--hidden is a throughput bench flag: it does not go with --quality'));
+  test('bench --seconds without --quality', () => expectBadInput(['bench', '--seconds', '10'], '--seconds needs --quality'));
   test('--save-every without --save', () => expectBadInput(['train', '--save-every', '10'], '--save-every needs --save FILE'));
   test('sample without --checkpoint', () => expectBadInput(['sample'], 'sample: --checkpoint is required'));
   test('eval without --data', () => expectBadInput(['eval', '--checkpoint', '@good.safetensors'], 'eval: --data is required'));
