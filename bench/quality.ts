@@ -40,14 +40,12 @@ export const QUALITY_CONFIGS: QualityConfig[] = [
   { name: 'min-char-rnn', model: model('rnn', MIN_CHAR_RNN.hiddenSize), train: trainConfig({ valFrac: VAL_FRAC }) },
   // The PyTorch comparison: PyTorch 1.13 on one thread reached 1.61 nats with it in 300 s.
   { name: 'lstm-adam', model: model('lstm', 128), train: adam({ seqLength: 50, batchSize: 32 }) },
-  // Picked for the CPU backend of a 2-core machine, where a step costs about H^2 per character whatever the
-  // batch (chars per CPU-second in 4 to 40-second runs: LSTM 256 ~700, LSTM 128 ~3,000, GRU 128 ~4,400, LSTM
-  // 96 ~5,400, GRU 96 ~7,500, LSTM 64 ~11,000; the same from batch 4 to 32). Five minutes buy an LSTM 256 a
-  // fifth of an epoch, so a smaller model with more, smaller updates wins: per character seen, GRU 96 learnt
-  // fastest (after 40 s at batch 8, 2.17 nats on 15k held-out characters after 190k characters; LSTM 96 2.29
-  // after 158k, LSTM 64 2.33 after 176k, GRU 128 2.34 after 80k), and at batch 4 faster still (2.20 after 125k,
-  // 2.11 after 241k; batch 16 2.18 after 286k). GRU 96 sees about 2 epochs in 5 minutes, far from its capacity.
-  { name: 'best', model: model('gru', 96), train: adam({ seqLength: 50, batchSize: 4, learningRate: 3e-3 }) },
+  // Picked for the CPU backend on WebAssembly SIMD with 2 threads (2-core Xeon). Throughput there, chars/s at
+  // seq 50, batch 32: LSTM 128 29,000, GRU 256 17,800, LSTM 256 11,400, LSTM 384 6,800 (batch 8 costs about
+  // the same per character). After 60 s of training each, validation loss on the held-out tenth: LSTM 128
+  // lr 2e-3 batch 32 1.99 nats, LSTM 128 lr 3e-3 batch 16 1.87, GRU 256 lr 3e-3 batch 32 1.81: the wider GRU
+  // learns more per second than the cheaper LSTM, and LSTM 256 costs 1.6x as much per character again.
+  { name: 'best', model: model('gru', 256), train: adam({ seqLength: 50, batchSize: 32, learningRate: 3e-3 }) },
 ];
 
 export interface QualityOptions {
