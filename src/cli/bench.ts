@@ -78,7 +78,7 @@ bench/results/quality-<adapter>-<date>.json, .md and .svg (bits/char against sec
   --seconds S          training seconds per configuration and backend (default ${DEFAULT_QUALITY_SECONDS})
   --config LIST        configurations, comma-separated (default all): min-char-rnn (rnn 100, seq 25,
                        batch 1, adagrad lr 0.1), lstm-adam (lstm 128, seq 50, batch 32, adam lr 2e-3),
-                       best (gru 96, seq 50, batch 4, adam lr 3e-3)
+                       best (gru 256, seq 50, batch 32, adam lr 3e-3)
 `;
 
 const OPTIONS = {
