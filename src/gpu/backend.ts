@@ -15,7 +15,7 @@ import { Evaluator } from './evaluator.ts';
 import { GpuOptimizer, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
-import { deviceLostMessage, GpuDeviceError } from './device_error.ts';
+import { DeviceChannel } from './device_channel.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and optimizer state
 // (flat buffers in the model's layout, llm.c style), the activations of one window, and the carried state.
@@ -56,8 +56,12 @@ export class GpuBackend implements Backend {
   readonly kind = 'gpu';
   readonly deviceName: string;
   readonly pool: BufferPool;
+  private readonly channel: DeviceChannel;
+
   /** Queue submits so far: a test checks there is exactly one per training step. */
-  submits = 0;
+  get submits(): number {
+    return this.channel.submits;
+  }
   readonly dispatchesPerStep: number;
   readonly kernels: KernelChoice;
   readonly recurrence: Recurrence;
@@ -76,10 +80,6 @@ export class GpuBackend implements Backend {
   private lossKept = false;
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
-  private uncaptured: string | null = null;
-  /** Rejects once the device is lost, so that a read waiting on it fails instead of hanging. */
-  private readonly lost: Promise<never>;
-  private lostMessage: string | null = null;
   private stateReadback: GPUBuffer | null = null;
   private stateReadbackBusy = false;
 
@@ -94,14 +94,7 @@ export class GpuBackend implements Backend {
   ) {
     this.device = ctx.device;
     this.deviceName = `GPU: ${ctx.adapterName}`;
-    this.device.addEventListener('uncapturederror', (e) => {
-      this.uncaptured ??= (e as GPUUncapturedErrorEvent).error.message;
-    });
-    this.lost = this.device.lost.then((info) => {
-      this.lostMessage = deviceLostMessage(info);
-      throw new GpuDeviceError(this.lostMessage);
-    });
-    this.lost.catch(() => {}); // destroy() loses the device too, with nobody reading
+    this.channel = new DeviceChannel(this.device);
     this.pool = new BufferPool(this.device);
     const bytes = layout.totalFloats * 4;
     this.params = this.pool.storage('params', bytes);
@@ -331,26 +324,14 @@ export class GpuBackend implements Backend {
   }
 
   private submit(encoder: GPUCommandEncoder): void {
-    this.device.queue.submit([encoder.finish()]);
-    this.submits++;
+    this.channel.submit(encoder);
   }
 
-  /** Maps a readback buffer and copies `bytes` out; fails with the device's first uncaptured error. */
-  private async read<T extends Float32ArrayConstructor | Uint32ArrayConstructor = Float32ArrayConstructor>(
-    buffer: GPUBuffer,
-    bytes: number,
-    ctor?: T,
-  ): Promise<Float32Array> {
-    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
-    await Promise.race([buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4), this.lost]);
-    const copy = new (ctor ?? Float32Array)(buffer.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0));
-    buffer.unmap();
-    await this.checkErrors();
-    return copy as Float32Array;
+  private read(buffer: GPUBuffer, bytes: number, ctor?: Uint32ArrayConstructor): Promise<Float32Array> {
+    return this.channel.read(buffer, bytes, ctor);
   }
 
-  private async checkErrors(): Promise<void> {
-    if (this.lostMessage) throw new GpuDeviceError(this.lostMessage);
-    if (this.uncaptured) throw new GpuDeviceError(`WebGPU error: ${this.uncaptured}`);
+  private checkErrors(): Promise<void> {
+    return this.channel.checkErrors();
   }
 }
