@@ -1,24 +1,52 @@
 import { CpuBackend } from '../cpu/backend.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import { loadCpuKernels, type CpuKernelsOptions } from './kernels.ts';
+import { Rng } from '../model/rng.ts';
+import { kernelMemoryBytes, loadCpuKernels, type CpuKernelsOptions } from './kernels.ts';
 import { wasmWindowOps } from './window_ops.ts';
 
 // The fast CPU backend: CpuBackend (its step, optimizer update, state and sampling unchanged) on the
 // WebAssembly kernels' memory and matmuls. Results agree with the JavaScript reference to float32
 // rounding (test/wasm/backend.test.ts) and do not depend on the thread count.
 
-/** `options.threads`: default the machine's cores, at most 4; deviceName says how many ran, and why not more. */
+/**
+ * `options.threads`: default the machine's cores, at most 4; deviceName says how many ran, and why not more.
+ * `options.memoryBytes`: default all the backend will ever allocate (wasmCpuBackendBytes), so that an
+ * unshared memory (a page that is not cross-origin isolated) never has to grow.
+ */
 export async function createWasmCpuBackend(
   config: ModelConfig,
   train: TrainConfig,
   layout: ParamLayout,
   options: CpuKernelsOptions = {},
 ): Promise<CpuBackend> {
-  const kernels = await loadCpuKernels(options);
+  const memoryBytes = options.memoryBytes ?? (await wasmCpuBackendBytes(config, train, layout));
+  const kernels = await loadCpuKernels({ ...options, memoryBytes });
   return new CpuBackend(config, train, layout, {
     ops: wasmWindowOps(kernels),
     name: `CPU: ${kernels.description}${kernels.note ? ` (${kernels.note})` : ''}`,
     close: () => kernels.close(),
   });
+}
+
+/**
+ * The kernels' memory that a CpuBackend of this model takes over its life: its parameters, gradients and
+ * training window, and the evaluation (T, 1) and sampling (1, 1) windows it makes lazily. Counted by running
+ * one on a counting allocator (matmuls skipped) through one evaluation and one sample, so the count follows
+ * CpuBackend rather than a copy of its shapes.
+ */
+export async function wasmCpuBackendBytes(config: ModelConfig, train: TrainConfig, layout: ParamLayout): Promise<number> {
+  const lengths: number[] = [];
+  const ops = wasmWindowOps({
+    alloc: (n) => {
+      lengths.push(n);
+      return new Float32Array(n);
+    },
+    matmul: () => {},
+    biasGrad: () => {},
+  });
+  const backend = new CpuBackend(config, train, layout, { ops, name: 'counting', close() {} });
+  await backend.evaluate(new Uint32Array(2));
+  await backend.sample({ length: 1, primeIds: Uint32Array.of(0), temperature: 1, argmax: true, from: 'zero' }, new Rng(1));
+  return kernelMemoryBytes(lengths);
 }

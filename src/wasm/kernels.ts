@@ -71,12 +71,13 @@ export async function loadCpuKernels(options: CpuKernelsOptions = {}): Promise<C
   const asked = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   const shareable = typeof SharedArrayBuffer !== 'undefined' && (inNode || globalThis.crossOriginIsolated === true);
   const shared = shareable && options.unsharedMemory !== true;
+  // Shown in parentheses after the description (the backend's name), so it has none of its own.
   const note =
     asked <= 1 || shared
       ? null
       : shareable
-        ? `one thread: unshared memory asked for`
-        : `one thread: shared memory needs a cross-origin isolated page (COOP/COEP headers), asked for ${asked}`;
+        ? `one thread, not ${asked}: unshared memory asked for`
+        : `one thread, not ${asked}: threads need a cross-origin isolated page, served with COOP and COEP headers`;
   const pages = Math.max(2, Math.ceil((options.memoryBytes ?? 16 * 2 ** 20) / PAGE));
   const maxPages = Math.max(pages, Math.ceil((options.maxMemoryBytes ?? 2 ** 31) / PAGE));
   // Both builds declare a maximum, so the memory they import must have one too.
@@ -87,6 +88,20 @@ export async function loadCpuKernels(options: CpuKernelsOptions = {}): Promise<C
   const threads = shared ? asked : 1;
   const pool = threads > 1 ? await ThreadPool.start(module, memory, threads, exports.matmul) : null;
   return new WasmKernels(memory, shared, exports, pool, threads, note, options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK);
+}
+
+/**
+ * The memoryBytes that allocations of these lengths, made in this order, take from alloc() (its arithmetic):
+ * all an unshared memory needs up front.
+ */
+export function kernelMemoryBytes(lengths: Iterable<number>): number {
+  let top = FIRST;
+  let end = FIRST;
+  for (const n of lengths) {
+    end = top + n * 4;
+    top = Math.ceil(end / ALIGN) * ALIGN;
+  }
+  return end;
 }
 
 class WasmKernels implements CpuKernels {

@@ -7,7 +7,7 @@ import type { CpuKernels } from './kernels.ts';
 // run on the arrays in place, with nothing copied per call. The recurrence is cuDNN's order
 // (src/cpu/step_recurrence.ts): the recurrent GEMM in WebAssembly, the cell's element-wise step in
 // TypeScript on the same memory.
-export function wasmWindowOps(kernels: CpuKernels): WindowOps<Float32Array> {
+export function wasmWindowOps(kernels: Pick<CpuKernels, 'alloc' | 'matmul' | 'biasGrad'>): WindowOps<Float32Array> {
   const alloc = (n: number) => kernels.alloc(n);
   const matmul: WindowOps<Float32Array>['matmul'] = (c, a, b, bias, s) => kernels.matmul(c, a, b, bias, s);
   return {

@@ -8,13 +8,13 @@ export class NoWebGpuError extends Error {}
 async function requestAdapter(): Promise<GPUAdapter> {
   if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
     throw new NoWebGpuError(
-      'This browser has no WebGPU (navigator.gpu is missing). Chrome and Edge 113 or newer have it; in Firefox and Safari it may need to be enabled. Training runs on the CPU instead, in JavaScript: correct, but slower.',
+      'This browser has no WebGPU (navigator.gpu is missing). Chrome and Edge 113 or newer have it; in Firefox and Safari it may need to be enabled. Training runs on the CPU instead, in WebAssembly: correct, but slower.',
     );
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new NoWebGpuError(
-      'This browser has WebGPU but gave no adapter: the GPU or its driver may be blocked (see chrome://gpu). Training runs on the CPU instead, in JavaScript: correct, but slower.',
+      'This browser has WebGPU but gave no adapter: the GPU or its driver may be blocked (see chrome://gpu). Training runs on the CPU instead, in WebAssembly: correct, but slower.',
     );
   }
   return adapter;

@@ -1,7 +1,7 @@
-import { CpuBackend } from '../cpu/backend.ts';
 import { GpuBackend } from '../gpu/backend.ts';
 import type { Backend } from '../model/backend.ts';
 import type { Session } from '../model/session.ts';
+import { createWasmCpuBackend } from '../wasm/backend.ts';
 import { acquireBrowserContext, probeBrowserAdapter } from './adapter_browser.ts';
 import { indexedDbCache } from './kernel_cache.ts';
 import type { Action, AdapterReport, BackendChoice } from './protocol.ts';
@@ -10,7 +10,8 @@ import { gpuFailed, postError, worker, type Model } from './worker_state.ts';
 
 // Which backend computes, and why: the adapter probe, the `auto` choice (the CLI's rule: the GPU when the
 // adapter is a hardware one, else the CPU backend, which beats a software WebGPU such as SwiftShader), and
-// the fallback to the CPU when the GPU backend cannot start.
+// the fallback to the CPU when the GPU backend cannot start. The CPU backend is the WebAssembly one, on
+// threads when the page is cross-origin isolated, else on one (its name, shown on the page, says why).
 
 const kernelCache = indexedDbCache();
 let probed: Promise<AdapterReport> | null = null;
@@ -65,7 +66,12 @@ export async function makeBackend(
       postError(action, `The GPU backend could not start: ${(e as Error).message} Training on the CPU instead.`);
     }
   }
-  return { backend: new CpuBackend(s.model, s.train, s.layout), device: null, note };
+  return { backend: await cpuBackend(s), device: null, note };
+}
+
+/** The WebAssembly CPU backend, its memory sized up front (an unshared one cannot grow once in use). */
+export function cpuBackend(s: Session): Promise<Backend> {
+  return createWasmCpuBackend(s.model, s.train, s.layout);
 }
 
 export function watchDevice(m: Model, device: GPUDevice | null): void {

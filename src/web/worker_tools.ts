@@ -1,4 +1,3 @@
-import { CpuBackend } from '../cpu/backend.ts';
 import { corpusFromText } from '../data/corpus.ts';
 import type { Backend } from '../model/backend.ts';
 import { encodeCheckpoint } from '../model/checkpoint.ts';
@@ -6,7 +5,7 @@ import { Rng } from '../model/rng.ts';
 import { freshState, toCheckpoint } from '../model/session.ts';
 import { Trainer } from '../train.ts';
 import type { BenchmarkResult, CorpusMessage, SampleSettings, TrainSettings } from './protocol.ts';
-import { gpuBackend } from './worker_backend.ts';
+import { cpuBackend, gpuBackend } from './worker_backend.ts';
 import { sessionFor } from './worker_model.ts';
 import { currentState, position, post, postState, requireModel } from './worker_state.ts';
 
@@ -69,7 +68,7 @@ export async function benchmark(corpusMsg: CorpusMessage, settings: TrainSetting
   for (const kind of ['gpu', 'cpu'] as const) {
     let backend: Backend | null = null;
     try {
-      backend = kind === 'gpu' ? (await gpuBackend(session)).backend : new CpuBackend(session.model, session.train, session.layout);
+      backend = kind === 'gpu' ? (await gpuBackend(session)).backend : await cpuBackend(session);
       const rng = new Rng(settings.seed);
       backend.setState(freshState(session, rng));
       const trainer = new Trainer(backend, corpus, session.train, rng, { sampleEvery: 0, sampleLength: 1, logEvery: 0 });
