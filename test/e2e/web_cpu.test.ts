@@ -74,6 +74,8 @@ for (const served of ['isolated', 'not isolated'] as const) {
           `CPU: cpu-wasm-simd x1 thread (one thread, not ${asked}: threads need a cross-origin isolated page, served with COOP and COEP headers)`,
         );
       }
+      // The training worker, and in an isolated page the kernel threads it started.
+      expect(p.workers()).toHaveLength(served === 'isolated' ? asked : 1);
       const trend = async (k: string) => Number(await p.locator('#loss-trend').evaluate((el, key) => (el as HTMLElement).dataset[key], k));
       expect(await trend('lastIter')).toBe(ITERS - 1);
       expect(await trend('firstSmoothLoss')).toBeCloseTo(Math.log(65), 2);
