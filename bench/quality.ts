@@ -91,6 +91,8 @@ export interface QualityResult {
   machine: MachineInfo;
   /** The GPU adapter's description, or null when no GPU run was made. */
   adapter: string | null;
+  /** What the CPU runs ran on (the CPU backend's deviceName), or null when none was made. */
+  cpu: string | null;
   method: {
     seconds: number;
     evalFractions: number[];
@@ -107,6 +109,7 @@ export interface QualityResult {
 export async function runQuality(o: QualityOptions): Promise<QualityResult> {
   const runs: QualityRun[] = [];
   let adapter: string | null = null;
+  let cpu: string | null = null;
   const unavailable = new Map<BackendKind, string>();
   for (const c of o.configs) {
     for (const kind of o.backends) {
@@ -118,6 +121,7 @@ export async function runQuality(o: QualityOptions): Promise<QualityResult> {
           const r = await runOne(o, c, kind);
           run = r.run;
           if (kind === 'gpu') adapter ??= r.deviceName.replace(/^GPU: /, '');
+          else cpu ??= r.deviceName.replace(/^CPU: /, '');
         } catch (e) {
           if (!(e instanceof BackendUnavailableError)) throw e;
           unavailable.set(kind, e.message);
@@ -133,6 +137,7 @@ export async function runQuality(o: QualityOptions): Promise<QualityResult> {
     date: new Date().toISOString(),
     machine: machineInfo(),
     adapter,
+    cpu,
     method: {
       seconds: o.seconds,
       evalFractions: EVAL_FRACTIONS,

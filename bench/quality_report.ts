@@ -70,7 +70,8 @@ function describeModel(r: QualityRun): string {
 export function describeMachine(result: QualityResult): string {
   const m = result.machine;
   const gpu = result.adapter === null ? '' : `; GPU: ${result.adapter}`;
-  return `CPU: ${m.cpuModel}, ${m.cpuCores} cores (the CPU backend uses one)${gpu}`;
+  const backend = result.cpu === null ? '' : ` (the CPU backend: ${result.cpu})`;
+  return `CPU: ${m.cpuModel}, ${m.cpuCores} cores${backend}${gpu}`;
 }
 
 export function describeQualityMethod(result: QualityResult): string {

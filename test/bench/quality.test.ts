@@ -45,6 +45,7 @@ test('bench --quality writes the curve as JSON, Markdown and SVG', async () => {
 
   const result = JSON.parse(readFileSync(join(out, `${base}.json`), 'utf8')) as QualityResult;
   expect(result.machine.cpuCores).toBeGreaterThan(0);
+  expect(result.cpu).toMatch(/^cpu-wasm-simd x\d+ threads?\b/);
   expect(result.method).toMatchObject({ seconds: 2, valFrac: 0.1, evalFractions: [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1] });
   expect(result.method.trainChars + result.method.valChars).toBe(result.method.corpusChars);
   expect(result.runs).toHaveLength(1);

@@ -240,7 +240,7 @@ describe('the trainer page when the GPU fails', () => {
     await worker.evaluate(`{
       const create = GPUDevice.prototype.createShaderModule;
       GPUDevice.prototype.createShaderModule = function (d) {
-        return create.call(this, d.label === 'rnn_forward' ? { ...d, code: d.code.replace('fn main', 'fn main(') } : d);
+        return create.call(this, d.label.startsWith('rnn_forward') ? { ...d, code: d.code.replace('fn main', 'fn main(') } : d);
       };
     }`);
     await p.fill('#iters', '20');
