@@ -2,7 +2,7 @@ import { CpuBackend } from '../cpu/backend.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { Rng } from '../model/rng.ts';
-import { kernelMemoryBytes, loadCpuKernels, type CpuKernelsOptions } from './kernels.ts';
+import { kernelMemoryBytes, loadCpuKernels, simdSupported, type CpuKernelsOptions } from './kernels.ts';
 import { wasmWindowOps } from './window_ops.ts';
 
 // The fast CPU backend: CpuBackend (its step, optimizer update, state and sampling unchanged) on the
@@ -49,4 +49,15 @@ export async function wasmCpuBackendBytes(config: ModelConfig, train: TrainConfi
   await backend.evaluate(new Uint32Array(2));
   await backend.sample({ length: 1, primeIds: Uint32Array.of(0), temperature: 1, argmax: true, from: 'zero' }, new Rng(1));
   return kernelMemoryBytes(lengths);
+}
+
+/** The WebAssembly backend where the engine compiles SIMD, else the JavaScript reference (deviceName says which). */
+export async function createCpuBackend(
+  config: ModelConfig,
+  train: TrainConfig,
+  layout: ParamLayout,
+  options: CpuKernelsOptions = {},
+): Promise<CpuBackend> {
+  if (!simdSupported()) return new CpuBackend(config, train, layout);
+  return createWasmCpuBackend(config, train, layout, options);
 }

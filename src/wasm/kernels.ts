@@ -62,6 +62,15 @@ interface Exports {
   bias_grad(db: number, d: number, R: number, N: number): void;
 }
 
+/**
+ * Whether this engine compiles WebAssembly SIMD (every current browser and Node; Safari before 16.4 does
+ * not): a module of one function returning a v128 (wasm-feature-detect's probe).
+ */
+export function simdSupported(): boolean {
+  const probe = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11];
+  return WebAssembly.validate(new Uint8Array(probe));
+}
+
 /** The page's cores (and Node 21's), at most 4; Node 20 has no navigator, and its callers pass os.availableParallelism(). */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 4));

@@ -2,7 +2,7 @@ import { corpusFromText } from '../data/corpus.ts';
 import { Vocabulary } from '../data/vocabulary.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { inferenceState, makeSession } from '../model/session.ts';
-import { createWasmCpuBackend } from '../wasm/backend.ts';
+import { createCpuBackend } from '../wasm/backend.ts';
 import type { FromEvaluator, ToEvaluator } from './protocol.ts';
 
 // The evaluation, in a worker of its own: `char-rnn eval` on the WebAssembly CPU backend (one stream from a
@@ -22,7 +22,7 @@ self.onmessage = async (e: MessageEvent<ToEvaluator>) => {
     if (ids.length < 2) throw new Error('The text to evaluate needs at least 2 characters.');
     const s = makeSession(ck.model, { ...ck.train, batchSize: 1 });
     // On an error the page ends this worker, and its kernel threads with it.
-    const cpu = await createWasmCpuBackend(s.model, s.train, s.layout);
+    const cpu = await createCpuBackend(s.model, s.train, s.layout);
     cpu.setState(inferenceState(s, ck));
     if (ids.length > 2 * CALIBRATION_CHARS) {
       const t0 = performance.now();

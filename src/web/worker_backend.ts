@@ -1,7 +1,7 @@
 import { GpuBackend } from '../gpu/backend.ts';
 import type { Backend } from '../model/backend.ts';
 import type { Session } from '../model/session.ts';
-import { createWasmCpuBackend } from '../wasm/backend.ts';
+import { createCpuBackend } from '../wasm/backend.ts';
 import { acquireBrowserContext, probeBrowserAdapter } from './adapter_browser.ts';
 import { indexedDbCache } from './kernel_cache.ts';
 import type { Action, AdapterReport, BackendChoice } from './protocol.ts';
@@ -69,9 +69,12 @@ export async function makeBackend(
   return { backend: await cpuBackend(s), device: null, note };
 }
 
-/** The WebAssembly CPU backend, its memory sized up front (an unshared one cannot grow once in use). */
+/**
+ * The WebAssembly CPU backend, its memory sized up front (an unshared one cannot grow once in use); the
+ * JavaScript reference where the browser has no WebAssembly SIMD (its deviceName says which ran).
+ */
 export function cpuBackend(s: Session): Promise<Backend> {
-  return createWasmCpuBackend(s.model, s.train, s.layout);
+  return createCpuBackend(s.model, s.train, s.layout);
 }
 
 export function watchDevice(m: Model, device: GPUDevice | null): void {

@@ -1,11 +1,12 @@
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { BatchLoader } from '../../src/data/batches.ts';
 import { corpusFromText } from '../../src/data/corpus.ts';
 import type { Backend } from '../../src/model/backend.ts';
 import { modelConfig, type ModelConfig, trainConfig } from '../../src/model/config.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { freshState, makeSession } from '../../src/model/session.ts';
-import { createWasmCpuBackend, wasmCpuBackendBytes } from '../../src/wasm/backend.ts';
+import { createCpuBackend, createWasmCpuBackend, wasmCpuBackendBytes } from '../../src/wasm/backend.ts';
+import { simdSupported } from '../../src/wasm/kernels.ts';
 
 // The page's CPU backend where it is not cross-origin isolated: one thread on an unshared memory, which
 // cannot grow once arrays are handed out, so createWasmCpuBackend sizes it up front for everything the
@@ -77,3 +78,24 @@ for (const { name, T, B, model } of cases) {
     await expect(run()).rejects.toThrow(/cannot grow without detaching/);
   });
 }
+
+test('the SIMD probe passes where SIMD compiles, and the CPU backend the page builds is the WebAssembly one', async () => {
+  expect(simdSupported()).toBe(true);
+  const s = makeSession(modelConfig({ vocabSize: 5, hiddenSize: 4 }), trainConfig({ seqLength: 3, batchSize: 1 }));
+  const backend = await createCpuBackend(s.model, s.train, s.layout, { threads: 1 });
+  expect(backend.deviceName).toMatch(/^CPU: cpu-wasm-simd x1 thread/);
+  backend.destroy();
+});
+
+test('without WebAssembly SIMD the CPU backend is the JavaScript reference, and says so', async () => {
+  const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+  try {
+    expect(simdSupported()).toBe(false);
+    const s = makeSession(modelConfig({ vocabSize: 5, hiddenSize: 4 }), trainConfig({ seqLength: 3, batchSize: 1 }));
+    const backend = await createCpuBackend(s.model, s.train, s.layout);
+    expect(backend.deviceName).toBe('CPU (JavaScript reference)');
+    backend.destroy();
+  } finally {
+    validate.mockRestore();
+  }
+});
