@@ -6,6 +6,11 @@ export class GpuLimitError extends Error {}
 export interface GpuContext {
   device: GPUDevice;
   adapterName: string;
+  /**
+   * Everything the adapter reports about itself, as one string: what per-adapter caches are keyed by, since
+   * browsers often leave the description (adapterName) empty and two adapters would then share an entry.
+   */
+  adapterKey: string;
   isCpuAdapter: boolean;
   hasTimestampQuery: boolean;
 }
@@ -48,6 +53,14 @@ export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
   return {
     device,
     adapterName: describeAdapter(info),
+    adapterKey: JSON.stringify({
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+      fallback: isCpuAdapter(adapter),
+      limits: { storageBuffers: l.maxStorageBuffersPerShaderStage, invocations: l.maxComputeInvocationsPerWorkgroup },
+    }),
     isCpuAdapter: isCpuAdapter(adapter),
     hasTimestampQuery,
   };

@@ -131,9 +131,9 @@ export async function chooseMatmuls(
 ): Promise<MatmulChoice> {
   const variants = opts.variants ?? PROBE_ORDER;
   const kernels = hashText(variants.map((v) => `${v}\n${source(v)}`).join('\n'));
-  const key = ctx.adapterName;
-  const record = parseRecord(await cache.get(key), ctx.adapterName, kernels) ?? {
-    adapter: ctx.adapterName,
+  const key = ctx.adapterKey;
+  const record = parseRecord(await cache.get(key), ctx.adapterKey, kernels) ?? {
+    adapter: ctx.adapterKey,
     kernels,
     shapes: {},
   };
@@ -229,7 +229,7 @@ function parseRecord(text: string | null, adapter: string, kernels: string): Cac
 }
 
 /** FNV-1a, 32 bits: enough to notice that a shader changed since its ranking was cached. */
-function hashText(text: string): string {
+export function hashText(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16).padStart(8, '0');

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { KernelChoiceCache } from './kernel_choice.ts';
+import { hashText, type KernelChoiceCache } from './kernel_choice.ts';
 
 // The Node cache of kernel rankings: one JSON file per adapter under $XDG_CACHE_HOME/webgpu-char-rnn/
 // (~/.cache/webgpu-char-rnn/ when unset). Deleting the folder makes the next start probe again.
@@ -11,7 +11,9 @@ export function kernelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function fileCache(dir: string = kernelCacheDir()): KernelChoiceCache {
-  const path = (key: string) => join(dir, `kernel-choice-${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+  // A readable head of the key and its hash: keys are JSON of everything the adapter reports, too long and
+  // too punctuated for a file name as they are.
+  const path = (key: string) => join(dir, `kernel-choice-${key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80)}-${hashText(key)}.json`);
   return {
     async get(key) {
       try {

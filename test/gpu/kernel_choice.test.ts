@@ -72,11 +72,26 @@ describe('the matmul probe', () => {
     for (const call of calls) expect(again.pick(call)).toBe(first.pick(call));
   });
 
+  it('keys the cache by everything the adapter reports, in a file name of bounded length', async () => {
+    const ctx = await gpu();
+    const info = ctx.device.adapterInfo;
+    expect(JSON.parse(ctx.adapterKey)).toMatchObject({
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+      fallback: ctx.isCpuAdapter,
+    });
+    const dir = tempDir();
+    await fileCache(dir).set(ctx.adapterKey + 'x'.repeat(500), '{}');
+    const [file] = readdirSync(dir);
+    expect(file.length).toBeLessThan(120);
+  });
+
   it('ignores a corrupt cache file, probes, and replaces it', async () => {
     const dir = tempDir();
     const cache = fileCache(dir);
     const ctx = await gpu();
-    await cache.set(ctx.adapterName, '{"adapter": "truncated');
+    await cache.set(ctx.adapterKey, '{"adapter": "truncated');
     const [file] = readdirSync(dir);
     const choice = await choose(cache);
     expect(Object.keys(choice.probes).length).toBe(calls.length);
