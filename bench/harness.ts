@@ -18,6 +18,8 @@ import { freshState, makeSession } from '../src/model/session.ts';
 
 export interface BenchConfig {
   cell: CellType;
+  /** Stacked layers (absent in results from before --layers: 1). */
+  layers?: number;
   hidden: number;
   batch: number;
   seq: number;
@@ -95,13 +97,13 @@ export const FULL_BATCH = [1, 8, 32, 128];
 export const QUICK_HIDDEN = [100, 512];
 export const QUICK_BATCH = [1, 32];
 
-export function grid(hidden: number[], batch: number[], seq: number, cells: CellType[] = ['rnn']): BenchConfig[] {
-  return cells.flatMap((cell) => hidden.flatMap((h) => batch.map((b) => ({ cell, hidden: h, batch: b, seq }))));
+export function grid(hidden: number[], batch: number[], seq: number, cells: CellType[] = ['rnn'], layers = 1): BenchConfig[] {
+  return cells.flatMap((cell) => hidden.flatMap((h) => batch.map((b) => ({ cell, layers, hidden: h, batch: b, seq }))));
 }
 
 /** Two configurations are the same cell of the grid. */
 export function sameConfig(a: BenchConfig, b: BenchConfig): boolean {
-  return a.cell === b.cell && a.hidden === b.hidden && a.batch === b.batch && a.seq === b.seq;
+  return a.cell === b.cell && (a.layers ?? 1) === (b.layers ?? 1) && a.hidden === b.hidden && a.batch === b.batch && a.seq === b.seq;
 }
 
 export function machineInfo(): MachineInfo {
@@ -116,7 +118,7 @@ export function machineInfo(): MachineInfo {
 
 /** Multiply-adds of one training step, to carry a measured step time over to a bigger cell. */
 export function stepWork(c: BenchConfig, vocabSize: number): number {
-  return c.seq * c.batch * c.hidden * (CELLS[c.cell].gates * c.hidden + vocabSize);
+  return c.seq * c.batch * c.hidden * ((c.layers ?? 1) * CELLS[c.cell].gates * c.hidden + vocabSize);
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -189,7 +191,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 }
 
 async function runCell(o: BenchOptions, c: BenchConfig, kind: BackendKind): Promise<{ row: BenchRow; deviceName: string }> {
-  const model = modelConfig({ cell: c.cell, vocabSize: o.corpus.vocab.size, hiddenSize: c.hidden });
+  const model = modelConfig({ cell: c.cell, layers: c.layers ?? 1, vocabSize: o.corpus.vocab.size, hiddenSize: c.hidden });
   const train: TrainConfig = trainConfig({
     seqLength: c.seq,
     batchSize: c.batch,
@@ -301,8 +303,13 @@ export function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** The hidden size, as 2x512 for stacked layers. */
+export function layersLabel(c: BenchConfig): string {
+  return (c.layers ?? 1) > 1 ? `${c.layers}x${c.hidden}` : String(c.hidden);
+}
+
 export function describe(r: BenchRow): string {
-  const cell = `${r.cell} hidden ${r.hidden}, batch ${r.batch}, seq ${r.seq}, ${r.backend}`;
+  const cell = `${r.cell} hidden ${layersLabel(r)}, batch ${r.batch}, seq ${r.seq}, ${r.backend}`;
   if (r.status !== 'ok') return `${cell}: ${r.status} (${r.note})`;
   return `${cell}: ${Math.round(r.charsPerSec!).toLocaleString('en-US')} chars/s, ${r.msPerStep!.toFixed(2)} ms/step`;
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BenchResult, BenchRow } from './harness.ts';
+import { layersLabel, sameConfig, type BenchResult, type BenchRow } from './harness.ts';
 import type { MatmulBenchRow } from './matmul.ts';
 
 // The bench's outputs: a plain-text table for the terminal, and next to each other in bench/results/ the
@@ -38,7 +38,7 @@ export function trainingTable(result: BenchResult): Table {
     align: ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     rows: result.training.map((r) => [
       r.cell ?? 'rnn',
-      String(r.hidden),
+      layersLabel(r),
       String(r.batch),
       String(r.seq),
       r.backend === 'cpu' && result.cpu ? `cpu: ${result.cpu}` : r.backend,
@@ -62,7 +62,7 @@ export function kernelTable(result: BenchResult): Table | null {
     title: 'GPU time per kernel and step, ms (timestamp-query, median of profiled steps)',
     header: ['hidden', 'batch', 'seq', ...kernels],
     align: ['r', 'r', 'r', ...kernels.map(() => 'r' as const)],
-    rows: rows.map((r) => [String(r.hidden), String(r.batch), String(r.seq), ...kernels.map((k) => fixed(r.kernelMs![k], 3))]),
+    rows: rows.map((r) => [layersLabel(r), String(r.batch), String(r.seq), ...kernels.map((k) => fixed(r.kernelMs![k], 3))]),
   };
 }
 
@@ -155,7 +155,7 @@ export function renderSvg(result: BenchResult): string {
   const backends = [...new Set(result.training.map((r) => r.backend))];
   const configs: BenchRow[][] = [];
   for (const r of result.training) {
-    const group = configs.find((g) => g[0].cell === r.cell && g[0].hidden === r.hidden && g[0].batch === r.batch && g[0].seq === r.seq);
+    const group = configs.find((g) => sameConfig(g[0], r));
     if (group) group.push(r);
     else configs.push([r]);
   }
@@ -195,7 +195,7 @@ export function renderSvg(result: BenchResult): string {
       const x = x0 + i * bar;
       if (r?.charsPerSec !== undefined && r.charsPerSec > 0) {
         const yy = y(r.charsPerSec);
-        const label = `${b.toUpperCase()} hidden ${r.hidden} batch ${r.batch}: ${int(r.charsPerSec)} chars/s`;
+        const label = `${b.toUpperCase()} hidden ${layersLabel(r)} batch ${r.batch}: ${int(r.charsPerSec)} chars/s`;
         out.push(
           `<rect x="${x}" y="${yy.toFixed(1)}" width="${bar - 2}" height="${(top + plotHeight - yy).toFixed(1)}" fill="${COLORS[b] ?? '#718096'}"><title>${escapeXml(label)}</title></rect>`,
         );
@@ -211,7 +211,7 @@ export function renderSvg(result: BenchResult): string {
     });
     const c = group[0];
     const cx = x0 + (bar * backends.length) / 2;
-    out.push(`<text x="${cx}" y="${top + plotHeight + 16}" text-anchor="middle">h${c.hidden}</text>`);
+    out.push(`<text x="${cx}" y="${top + plotHeight + 16}" text-anchor="middle">h${layersLabel(c)}</text>`);
     out.push(`<text x="${cx}" y="${top + plotHeight + 30}" text-anchor="middle">b${c.batch}</text>`);
   });
   out.push(`<line x1="${left}" x2="${width - 20}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#4a5568"/>`);

@@ -1,4 +1,4 @@
-import { CELL_TYPES, type CellType } from '../model/config.ts';
+import { CELL_TYPES, MAX_LAYERS, type CellType } from '../model/config.ts';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } from '../../bench/harness.ts';
@@ -46,6 +46,7 @@ Options:
                        (default: hidden ${FULL_HIDDEN.join(',')} by batch ${FULL_BATCH.join(',')}; ${FULL.windows} windows of ~${FULL.windowSeconds} s,
                        budget ${FULL.budget} s a cell)
   --cell LIST          cells, comma-separated from rnn, lstm, gru (default rnn; --quick: rnn,lstm)
+  --layers N           stacked layers of every configuration, 1 to ${MAX_LAYERS} (default 1)
   --hidden LIST        hidden sizes, comma-separated (overrides the set's)
   --batch LIST         batch sizes, comma-separated (overrides the set's)
   --seq N              characters per window (default 25)
@@ -84,6 +85,7 @@ bench/results/quality-<adapter>-<date>.json, .md and .svg (bits/char against sec
 const OPTIONS = {
   quick: { type: 'boolean' },
   cell: { type: 'string' },
+  layers: { type: 'string' },
   hidden: { type: 'string' },
   batch: { type: 'string' },
   seq: { type: 'string' },
@@ -133,7 +135,7 @@ export async function runBenchCommand(argv: string[], io: Io): Promise<number> {
   const backends: BackendKind[] = which === 'both' ? ['gpu', 'cpu'] : [which];
   const rel = relative(REPO, resolve(dataPath));
   const result = await runBench({
-    configs: grid(hidden, batch, seq, cells),
+    configs: grid(hidden, batch, seq, cells, intOption(o, 'layers', 1, 1, MAX_LAYERS)),
     backends,
     corpus,
     corpusName: rel.startsWith('..') ? resolve(dataPath) : rel,

@@ -19,7 +19,7 @@ import { DEFAULT_SEED } from './train_flags.ts';
 // --adapter, --data, --seed, --out and --json with the throughput bench; the grid's flags mean nothing here.
 
 export const DEFAULT_QUALITY_SECONDS = 300;
-const THROUGHPUT_ONLY = ['quick', 'cell', 'hidden', 'batch', 'seq', 'windows', 'window-seconds', 'budget'];
+const THROUGHPUT_ONLY = ['quick', 'cell', 'layers', 'hidden', 'batch', 'seq', 'windows', 'window-seconds', 'budget'];
 export const BACKEND_SETS = ['both', 'gpu', 'cpu'] as const;
 
 export async function runQualityBench(o: ParsedOptions, io: Io, repo: string, defaultOut: string): Promise<number> {

@@ -102,6 +102,23 @@ describe('bench harness', () => {
 });
 
 describe('bench report', () => {
+  test('stacked layers: the model has them, and every output names them (2x8)', async () => {
+    const result = await runBench({
+      configs: grid([8], [1], 5, ['lstm'], 2),
+      backends: ['cpu'],
+      corpus,
+      corpusName: 'fox',
+      windows: 5,
+      windowSeconds: 0.02,
+      cellBudgetSeconds: 30,
+      seed: 1,
+      quick: true,
+    });
+    expect(result.training[0]).toMatchObject({ status: 'ok', cell: 'lstm', layers: 2, hidden: 8 });
+    expect(trainingTable(result).rows[0].slice(0, 2)).toEqual(['lstm', '2x8']);
+    expect(renderSvg(result)).toContain('h2x8');
+  });
+
   test('a cell over the budget is skipped, said so in every output, and drawn as no bar', async () => {
     const result = await runBench({
       configs: grid([8], [1], 5),
