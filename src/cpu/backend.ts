@@ -3,7 +3,7 @@ import type { Backend, LossReading, SampleRequest, TrainingState } from '../mode
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
-import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS } from '../model/optimizers.ts';
+import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS, type OptimizerType } from '../model/optimizers.ts';
 import { clipScale } from './clip_scale.ts';
 import { gradNormPartial } from './grad_norm_partial.ts';
 import { lossReduce } from './loss_reduce.ts';
@@ -17,6 +17,8 @@ export interface CpuEngine {
   ops: WindowOps<Float32Array>;
   /** The backend's deviceName. */
   name: string;
+  /** The optimizer updates, on arrays from ops.alloc; default src/cpu/optimizers.ts's CPU_UPDATES. */
+  updates?: Record<OptimizerType, CpuUpdate>;
   close(): void;
 }
 
@@ -52,8 +54,9 @@ export class CpuBackend implements Backend {
     // In the engine's memory: the window's matmuls read the weights and add into the gradients in place.
     this.params = engine.ops.alloc(layout.totalFloats);
     this.grads = engine.ops.alloc(layout.totalFloats);
-    this.optimizerState = new Float32Array(optimizerStateFloats(train.optimizer.type, layout.totalFloats));
-    this.update = CPU_UPDATES[train.optimizer.type];
+    // In the engine's memory too, so that the engine's update can work on it in place.
+    this.optimizerState = engine.ops.alloc(optimizerStateFloats(train.optimizer.type, layout.totalFloats));
+    this.update = (engine.updates ?? CPU_UPDATES)[train.optimizer.type];
     this.learningRate = train.learningRate;
     this.window = new ModelWindow(config, layout, train.seqLength, train.batchSize, engine.ops);
   }

@@ -2,11 +2,13 @@ import { CpuBackend } from '../cpu/backend.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { Rng } from '../model/rng.ts';
-import { kernelMemoryBytes, loadCpuKernels, simdSupported, type CpuKernelsOptions } from './kernels.ts';
+import type { CpuUpdate } from '../cpu/optimizers.ts';
+import type { OptimizerType } from '../model/optimizers.ts';
+import { kernelMemoryBytes, loadCpuKernels, simdSupported, type CpuKernels, type CpuKernelsOptions } from './kernels.ts';
 import { wasmWindowOps } from './window_ops.ts';
 
-// The fast CPU backend: CpuBackend (its step, optimizer update, state and sampling unchanged) on the
-// WebAssembly kernels' memory and matmuls. Results agree with the JavaScript reference to float32
+// The fast CPU backend: CpuBackend (its step, state and sampling unchanged) on the WebAssembly kernels'
+// memory, matmuls and optimizer updates (float32 SIMD, the twins' contracts). Results agree with the JavaScript reference to float32
 // rounding (test/wasm/backend.test.ts) and do not depend on the thread count.
 
 /**
@@ -24,14 +26,24 @@ export async function createWasmCpuBackend(
   const kernels = await loadCpuKernels({ ...options, memoryBytes });
   return new CpuBackend(config, train, layout, {
     ops: wasmWindowOps(kernels),
+    updates: wasmUpdates(kernels),
     name: `CPU: ${kernels.description}${kernels.note ? ` (${kernels.note})` : ''}`,
     close: () => kernels.close(),
   });
 }
 
+/** The optimizer updates on the kernels (CpuBackend allocates params, grads and state with kernels.alloc). */
+function wasmUpdates(kernels: CpuKernels): Record<OptimizerType, CpuUpdate> {
+  const on =
+    (type: OptimizerType): CpuUpdate =>
+    (params, grads, state, n, settings, scale) =>
+      kernels.update(type, params as Float32Array, grads as Float32Array, state as Float32Array, n, settings, scale);
+  return { adagrad: on('adagrad'), rmsprop: on('rmsprop'), adam: on('adam') };
+}
+
 /**
- * The kernels' memory that a CpuBackend of this model takes over its life: its parameters, gradients and
- * training window, and the evaluation (T, 1) and sampling (1, 1) windows it makes lazily. Counted by running
+ * The kernels' memory that a CpuBackend of this model takes over its life: its parameters, gradients,
+ * optimizer state and training window, and the evaluation (T, 1) and sampling (1, 1) windows it makes lazily. Counted by running
  * one on a counting allocator (matmuls skipped) through one evaluation and one sample, so the count follows
  * CpuBackend rather than a copy of its shapes.
  */

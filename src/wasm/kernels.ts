@@ -1,4 +1,5 @@
 import type { MatmulShape } from '../cpu/matmul.ts';
+import { optimizerStateFloats, type OptimizerType } from '../model/optimizers.ts';
 import { inNode, ThreadPool, type MatmulExport } from './thread_pool.ts';
 
 // The WebAssembly SIMD kernels for the CPU backend, and the memory they work in.
@@ -42,8 +43,19 @@ export interface CpuKernels {
   alloc(n: number): Float32Array;
   /** c (+)= op(a) op(b) + bias: src/cpu/matmul.ts's contract. */
   matmul(c: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, s: MatmulShape): void;
-  /** Clip and AdaGrad over n elements: src/cpu/adagrad_update.ts's contract. */
-  adagradUpdate(params: Float32Array, grads: Float32Array, mem: Float32Array, n: number, lr: number, clip: number): void;
+  /**
+   * One optimizer step over n elements: the contract of src/cpu/optimizers.ts's CPU_UPDATES[type] (settings
+   * are OPTIMIZERS[type].settings, scale the global-norm clip factor), computed in float32 on one thread.
+   */
+  update(
+    type: OptimizerType,
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
+    n: number,
+    settings: ArrayLike<number>,
+    scale: number,
+  ): void;
   /** db (N,) += column sums of d (R, N): src/cpu/bias_grad.ts's contract. */
   biasGrad(db: Float32Array, d: Float32Array, R: number, N: number): void;
   /** Stops the kernel threads. The kernels run on one thread afterwards. */
@@ -58,7 +70,37 @@ const DEFAULT_MIN_PARALLEL_WORK = 1 << 18;
 
 interface Exports {
   matmul: MatmulExport;
-  adagrad_update(params: number, grads: number, mem: number, n: number, lr: number, clip: number): void;
+  adagrad_update(params: number, grads: number, mem: number, n: number, lr: number, clip: number, eps: number, scale: number): void;
+  rmsprop_update(
+    params: number,
+    grads: number,
+    sq: number,
+    n: number,
+    lr: number,
+    clip: number,
+    eps: number,
+    weightDecay: number,
+    alpha: number,
+    oneMinusAlpha: number,
+    scale: number,
+  ): void;
+  adam_update(
+    params: number,
+    grads: number,
+    state: number,
+    n: number,
+    lr: number,
+    clip: number,
+    eps: number,
+    weightDecay: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    correction1: number,
+    correction2Sqrt: number,
+    scale: number,
+  ): void;
   bias_grad(db: number, d: number, R: number, N: number): void;
 }
 
@@ -165,11 +207,27 @@ class WasmKernels implements CpuKernels {
     }
   }
 
-  adagradUpdate(params: Float32Array, grads: Float32Array, mem: Float32Array, n: number, lr: number, clip: number): void {
+  // Element-wise and memory-bound: one thread streams it faster than a hand-off to the pool would pay for at
+  // this project's model sizes, so it stays on the calling thread (and so cannot depend on the thread count).
+  update(
+    type: OptimizerType,
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
+    n: number,
+    s: ArrayLike<number>,
+    scale: number,
+  ): void {
     this.check(params, n, 'params');
     this.check(grads, n, 'grads');
-    this.check(mem, n, 'mem');
-    this.exports.adagrad_update(params.byteOffset, grads.byteOffset, mem.byteOffset, n, lr, clip);
+    this.check(state, optimizerStateFloats(type, n), 'state');
+    // No destructuring: a training step allocates nothing (test/wasm/threads.test.ts).
+    const p = params.byteOffset;
+    const g = grads.byteOffset;
+    const st = state.byteOffset;
+    if (type === 'adagrad') this.exports.adagrad_update(p, g, st, n, s[0], s[1], s[2], scale);
+    else if (type === 'rmsprop') this.exports.rmsprop_update(p, g, st, n, s[0], s[1], s[2], s[3], s[4], s[5], scale);
+    else this.exports.adam_update(p, g, st, n, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], scale);
   }
 
   biasGrad(db: Float32Array, d: Float32Array, R: number, N: number): void {

@@ -23,10 +23,13 @@ const cases: Array<{ name: string; T: number; B: number; model: Partial<ModelCon
   { name: 'gru, H 33, B 3, 2 layers, dropout 0.25', T: 5, B: 3, model: { cell: 'gru', hiddenSize: 33, layers: 2, dropout: 0.25 } },
 ];
 
+// learningRate 0.02: at 0.05, rnn H 100's 20 AdaGrad steps go up, not down, on the JavaScript reference too
+// (its last loss 15 above its first, its evaluation 0.06 nats above log V), so passing there hung on rounding.
+// At 0.02 every case ends 0.2 to 1.0 nats below log V on both backends.
 function session(T: number, B: number, model: Partial<ModelConfig>) {
   return makeSession(
     modelConfig({ vocabSize: corpus.vocab.size, ...model }),
-    trainConfig({ seqLength: T, batchSize: B, learningRate: 0.05, clip: 5 }),
+    trainConfig({ seqLength: T, batchSize: B, learningRate: 0.02, clip: 5 }),
   );
 }
 

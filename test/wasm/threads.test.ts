@@ -115,6 +115,7 @@ it('allocates nothing per call after the first', async () => {
   const grads = k.alloc(H * H);
   const mem = k.alloc(H * H);
   const db = k.alloc(H);
+  const settings = Float64Array.of(0.1, 5, 1e-8);
   const forward: MatmulShape = { batch: 1, M: R, N: H, K: H, transA: false, transB: true, accumulate: false };
   const weightGrad: MatmulShape = { batch: 1, M: H, N: H, K: R, transA: true, transB: false, accumulate: true };
   const small: MatmulShape = { batch: 1, M: 1, N: 7, K: 3, transA: false, transB: false, accumulate: false };
@@ -123,7 +124,7 @@ it('allocates nothing per call after the first', async () => {
     k.matmul(grads, out, h, null, weightGrad);
     k.matmul(out, h, w, null, small);
     k.biasGrad(db, out, R, H);
-    k.adagradUpdate(params, grads, mem, H * H, 0.1, 5);
+    k.update('adagrad', params, grads, mem, H * H, settings, 1);
   };
   for (let i = 0; i < 2000; i++) calls(); // optimised code
   const session = new Session();

@@ -2,4 +2,6 @@
 // every array is a byte offset into the imported memory that src/wasm/kernels.ts hands out.
 export { matmul } from './matmul';
 export { adagrad_update } from './adagrad_update';
+export { rmsprop_update } from './rmsprop_update';
+export { adam_update } from './adam_update';
 export { bias_grad } from './bias_grad';
