@@ -1,10 +1,9 @@
-import { CELLS } from '../src/model/cells.ts';
-import type { CellType } from '../src/model/config.ts';
 import { cpus } from 'node:os';
 import { BackendUnavailableError, createBackend, type BackendKind } from '../src/create_backend.ts';
 import { BatchLoader } from '../src/data/batches.ts';
 import type { Corpus } from '../src/data/corpus.ts';
 import type { GpuBackend } from '../src/gpu/backend.ts';
+import { layersLabel, sameConfig, stepWork, type BenchConfig } from './grid.ts';
 import type { MatmulBenchRow } from './matmul.ts';
 import type { Backend } from '../src/model/backend.ts';
 import { MIN_CHAR_RNN, type TrainConfig, modelConfig, trainConfig } from '../src/model/config.ts';
@@ -15,15 +14,6 @@ import { freshState, makeSession } from '../src/model/session.ts';
 // other. Each cell: build the backend, one warm-up step (pipelines compiled, code optimised), then timed
 // windows of whole steps. A window ends with a loss readback, so on the GPU it times finished work, not
 // queued work. Cells whose estimated cost exceeds the per-cell budget are skipped, not run for an hour.
-
-export interface BenchConfig {
-  cell: CellType;
-  /** Stacked layers (absent in results from before --layers: 1). */
-  layers?: number;
-  hidden: number;
-  batch: number;
-  seq: number;
-}
 
 export interface BenchOptions {
   configs: BenchConfig[];
@@ -92,20 +82,6 @@ export interface BenchResult {
   matmul?: MatmulBenchRow[];
 }
 
-export const FULL_HIDDEN = [100, 256, 512, 1024];
-export const FULL_BATCH = [1, 8, 32, 128];
-export const QUICK_HIDDEN = [100, 512];
-export const QUICK_BATCH = [1, 32];
-
-export function grid(hidden: number[], batch: number[], seq: number, cells: CellType[] = ['rnn'], layers = 1): BenchConfig[] {
-  return cells.flatMap((cell) => hidden.flatMap((h) => batch.map((b) => ({ cell, layers, hidden: h, batch: b, seq }))));
-}
-
-/** Two configurations are the same cell of the grid. */
-export function sameConfig(a: BenchConfig, b: BenchConfig): boolean {
-  return a.cell === b.cell && (a.layers ?? 1) === (b.layers ?? 1) && a.hidden === b.hidden && a.batch === b.batch && a.seq === b.seq;
-}
-
 export function machineInfo(): MachineInfo {
   const list = cpus();
   return {
@@ -114,11 +90,6 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     node: process.version,
   };
-}
-
-/** Multiply-adds of one training step, to carry a measured step time over to a bigger cell. */
-export function stepWork(c: BenchConfig, vocabSize: number): number {
-  return c.seq * c.batch * c.hidden * ((c.layers ?? 1) * CELLS[c.cell].gates * c.hidden + vocabSize);
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -301,11 +272,6 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** The hidden size, as 2x512 for stacked layers. */
-export function layersLabel(c: BenchConfig): string {
-  return (c.layers ?? 1) > 1 ? `${c.layers}x${c.hidden}` : String(c.hidden);
 }
 
 export function describe(r: BenchRow): string {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { layersLabel, sameConfig, type BenchResult, type BenchRow } from './harness.ts';
+import { layersLabel, sameConfig } from './grid.ts';
+import type { BenchResult, BenchRow } from './harness.ts';
 import type { MatmulBenchRow } from './matmul.ts';
 
 // The bench's outputs: a plain-text table for the terminal, and next to each other in bench/results/ the

@@ -1,7 +1,8 @@
 import { CELL_TYPES, MAX_LAYERS, type CellType } from '../model/config.ts';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN, runBench } from '../../bench/harness.ts';
+import { FULL_BATCH, FULL_HIDDEN, grid, QUICK_BATCH, QUICK_HIDDEN } from '../../bench/grid.ts';
+import { runBench } from '../../bench/harness.ts';
 import { benchTables, renderText, writeResults } from '../../bench/report.ts';
 import { BackendUnavailableError, type BackendKind } from '../create_backend.ts';
 import { choiceOption, intOption, parseCommandArgs, positiveNumberOption, str, UsageError, type ParsedOptions } from './args.ts';

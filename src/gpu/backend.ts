@@ -1,6 +1,5 @@
 import type { Window } from '../data/batches.ts';
 import type { Backend, LossReading, SampleRequest, TrainingState } from '../model/backend.ts';
-import { CELLS } from '../model/cells.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
@@ -16,6 +15,7 @@ import { GpuOptimizer, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
 import { DeviceChannel } from './device_channel.ts';
+import { StateTransfer } from './state_transfer.ts';
 
 // The WebGPU backend. It owns the device's buffers for one model: parameters, gradients and optimizer state
 // (flat buffers in the model's layout, llm.c style), the activations of one window, and the carried state.
@@ -80,8 +80,7 @@ export class GpuBackend implements Backend {
   private lossKept = false;
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
-  private stateReadback: GPUBuffer | null = null;
-  private stateReadbackBusy = false;
+  private readonly transfer: StateTransfer;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -113,6 +112,13 @@ export class GpuBackend implements Backend {
       bindGroup: bind(this.device, loss, [this.program.rowLoss, this.lossState]),
       workgroups: [1, 1, 1],
     };
+    this.transfer = new StateTransfer(
+      this.pool,
+      { params: this.params, optimizerState: this.optimizer.state, layers: this.program.layers, lossState: this.lossState },
+      layout.totalFloats,
+      this.optimizer.stateFloats,
+      B * config.hiddenSize,
+    );
     this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.optimizer.dispatches, this.lossDispatch];
     this.dispatchesPerStep = this.stepDispatches.length;
   }
@@ -221,61 +227,14 @@ export class GpuBackend implements Backend {
   }
 
   async getState(): Promise<TrainingState> {
-    const n = this.layout.totalFloats;
-    const S = this.optimizer.stateFloats;
-    const BH4 = this.train.batchSize * this.config.hiddenSize * 4;
-    const layers = this.program.layers;
-    const hasCell = CELLS[this.config.cell].hasCellState;
-    const stateBytes = layers.length * BH4;
-    // [params (n) | optimizer state (S) | hidden | cell | lossState (2)], in one staging buffer.
-    const hiddenAt = (n + S) * 4;
-    const total = hiddenAt + (hasCell ? 2 : 1) * stateBytes + 8;
-    // One staging buffer, reused: train reads the state at every log point (a second, concurrent read gets a
-    // temporary one).
-    const reuse = !this.stateReadbackBusy;
-    const staging = reuse ? (this.stateReadback ??= this.pool.readback('state readback', total)) : this.tempReadback(total);
-    this.stateReadbackBusy ||= reuse;
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.params, 0, staging, 0, n * 4);
-    encoder.copyBufferToBuffer(this.optimizer.state, 0, staging, n * 4, S * 4);
-    layers.forEach((l, k) => {
-      encoder.copyBufferToBuffer(l.hs, 0, staging, hiddenAt + k * BH4, BH4);
-      if (l.cs) encoder.copyBufferToBuffer(l.cs, 0, staging, hiddenAt + stateBytes + k * BH4, BH4);
-    });
-    encoder.copyBufferToBuffer(this.lossState, 0, staging, total - 8, 8);
-    this.submit(encoder);
-    let all: Float32Array;
-    try {
-      all = await this.read(staging, total);
-    } finally {
-      if (reuse) this.stateReadbackBusy = false;
-      else staging.destroy();
-    }
-    const h = hiddenAt / 4;
-    const s = stateBytes / 4;
-    return {
-      params: all.slice(0, n),
-      optimizerState: all.slice(n, n + S),
-      step: this.optimizer.step,
-      learningRate: this.optimizer.learningRate,
-      hidden: all.slice(h, h + s),
-      cell: hasCell ? all.slice(h + s, h + 2 * s) : null,
-      smoothLoss: all[total / 4 - 1],
-    };
+    const state = await this.transfer.read(this.channel);
+    return { ...state, step: this.optimizer.step, learningRate: this.optimizer.learningRate };
   }
 
   setState(s: TrainingState): void {
-    const queue = this.device.queue;
-    upload(queue, this.params, s.params);
-    upload(queue, this.optimizer.state, s.optimizerState);
+    this.transfer.write(s);
     this.optimizer.step = s.step;
     this.optimizer.learningRate = s.learningRate;
-    const BH = this.train.batchSize * this.config.hiddenSize;
-    this.program.layers.forEach((l, k) => {
-      upload(queue, l.hs, s.hidden.subarray(k * BH, (k + 1) * BH));
-      if (l.cs) upload(queue, l.cs, s.cell ? s.cell.subarray(k * BH, (k + 1) * BH) : new Float32Array(BH));
-    });
-    upload(queue, this.lossState, new Float32Array([0, s.smoothLoss]));
   }
 
   setLearningRate(lr: number): void {
@@ -313,14 +272,6 @@ export class GpuBackend implements Backend {
     this.profiler?.destroy();
     this.pool.destroy();
     this.device.destroy();
-  }
-
-  private tempReadback(bytes: number): GPUBuffer {
-    return this.device.createBuffer({
-      label: 'state readback (temporary)',
-      size: Math.ceil(bytes / 4) * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
   }
 
   private submit(encoder: GPUCommandEncoder): void {
