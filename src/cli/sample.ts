@@ -77,15 +77,8 @@ export async function runSample(argv: string[], io: Io): Promise<number> {
   const rng = new Rng(seed);
   let primeIds: Uint32Array;
   if (prime !== undefined) {
-    const missing = [...new Set(prime)].filter((ch) => !vocab.has(ch));
-    if (missing.length > 0) {
-      const shown = missing
-        .slice(0, 10)
-        .map((ch) => `${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`);
-      throw new UsageError(
-        `${primeFlag}: ${missing.length} character${missing.length > 1 ? 's are' : ' is'} not in the model's vocabulary: ${shown.join(', ')}${missing.length > 10 ? ', ...' : ''}`,
-      );
-    }
+    const missing = vocab.missing(prime);
+    if (missing) throw new UsageError(`${primeFlag}: ${missing}`);
     primeIds = vocab.encode(prime);
   } else {
     primeIds = Uint32Array.of(rng.nextU32() % vocab.size);

@@ -28,6 +28,15 @@ export class Vocabulary {
     return this.index.has(ch);
   }
 
+  /** Says which characters of `text` are not in the vocabulary (the first ten, with their code points), or null. */
+  missing(text: string): string | null {
+    const chars = [...new Set(text)].filter((ch) => !this.index.has(ch));
+    if (chars.length === 0) return null;
+    const shown = chars.slice(0, 10).map((ch) => `${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`);
+    const more = chars.length > 10 ? ', ...' : '';
+    return `${chars.length} character${chars.length > 1 ? 's are' : ' is'} not in the model's vocabulary: ${shown.join(', ')}${more}`;
+  }
+
   /** Throws naming the first character that is not in the vocabulary. */
   encode(text: string): Uint32Array {
     const ids: number[] = [];

@@ -149,6 +149,8 @@ export const CHECKS: Record<string, Check> = {
   'sample-len': int(1, MAX_LENGTH),
   temperature: positive,
   length: int(1, MAX_LENGTH),
+  'top-k': int(0, MAX_U32),
+  'top-p': range(0, 1, 'above 0, up to 1 (1: all)', true),
 };
 
 type Errors = Record<string, string>;
@@ -218,7 +220,15 @@ export function readSampleSettings(value: (id: string) => string, argmax: boolea
     if (r.error) errors[id] = r.error;
     return r.value as number;
   };
-  const settings: SampleSettings = { temperature: get('temperature'), length: get('length'), argmax, prime: value('prime') };
+  // With argmax the filters mean nothing (the CLI refuses the pair): they read as "all".
+  const settings: SampleSettings = {
+    temperature: get('temperature'),
+    length: get('length'),
+    argmax,
+    topK: argmax ? 0 : get('top-k'),
+    topP: argmax ? 1 : get('top-p'),
+    prime: value('prime'),
+  };
   return { settings: Object.keys(errors).length === 0 ? settings : null, errors };
 }
 

@@ -243,6 +243,14 @@ button('sample-button').addEventListener('click', () => {
   showFieldErrors(r.errors, $('sampling'));
   if (r.settings) send({ type: 'sample', settings: r.settings });
 });
+// argmax takes no filters (as the CLI): greyed, and their messages go with them.
+$<HTMLInputElement>('argmax').addEventListener('change', (e) => {
+  for (const id of ['top-k', 'top-p']) {
+    const input = $<HTMLInputElement>(id);
+    input.disabled = (e.target as HTMLInputElement).checked;
+    checkField(input);
+  }
+});
 button('eval-button').addEventListener('click', () => {
   clearError('evaluate');
   // The last result goes at once: what the page shows from now on is about the new evaluation.

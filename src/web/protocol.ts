@@ -67,6 +67,9 @@ export interface CorpusMessage {
 export interface SampleSettings {
   temperature: number;
   argmax: boolean;
+  /** As `char-rnn sample --top-k` (0: all) and `--top-p` (1: all). */
+  topK: number;
+  topP: number;
   prime: string;
   length: number;
 }

@@ -45,16 +45,22 @@ export async function sample(settings: SampleSettings): Promise<void> {
   const rng = new Rng((m.seed + 0x9e3779b9 * ++sampleCount) >>> 0);
   let primeIds: Uint32Array;
   if (settings.prime !== '') {
-    try {
-      primeIds = m.vocab.encode(settings.prime);
-    } catch (e) {
-      throw new Error(`Priming text: ${(e as Error).message}`);
-    }
+    const missing = m.vocab.missing(settings.prime);
+    if (missing) throw new Error(`Priming text: ${missing}.`);
+    primeIds = m.vocab.encode(settings.prime);
   } else {
     primeIds = Uint32Array.of(rng.nextU32() % m.vocab.size);
   }
   const ids = await m.backend.sample(
-    { length: settings.length, primeIds, temperature: settings.temperature, argmax: settings.argmax, from: 'zero' },
+    {
+      length: settings.length,
+      primeIds,
+      temperature: settings.temperature,
+      argmax: settings.argmax,
+      topK: settings.topK,
+      topP: settings.topP,
+      from: 'zero',
+    },
     rng,
   );
   post({ type: 'sample', iter: position(m).iter, text: m.vocab.decode(primeIds) + m.vocab.decode(ids), source: 'request' });
