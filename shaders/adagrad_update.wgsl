@@ -12,11 +12,20 @@ override WG: u32 = 64u;
 
 struct Settings { lr: f32, clip: f32, eps: f32, unused0: f32, unused1: vec4<f32>, unused2: vec4<f32> }
 
+// [scale, norm] from clip_scale, and a flag this update raises when it writes a NaN or an infinity into a
+// parameter: training reads it with the loss, at its next print, instead of reading anything back per step.
+struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
+
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
-@group(0) @binding(4) var<storage, read> clipNorm: array<f32, 2>;
+@group(0) @binding(4) var<storage, read_write> clipNorm: ClipNorm;
+
+// By the bits: WGSL lets a compiler assume that floats are finite, so comparisons cannot be trusted to see NaN.
+fn flagNonFinite(p: f32) {
+  if ((bitcast<u32>(p) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -24,9 +33,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (i >= N) { return; }
   let raw = grads[i];
   if (raw == 0.0) { return; }
-  let g = clamp(raw * clipNorm[0], -settings.clip, settings.clip);
+  let g = clamp(raw * clipNorm.scale, -settings.clip, settings.clip);
   let m = state[i] + g * g;
   state[i] = m;
-  params[i] -= settings.lr * g / sqrt(m + settings.eps);
+  let p = params[i] - settings.lr * g / sqrt(m + settings.eps);
+  params[i] = p;
+  flagNonFinite(p);
   grads[i] = 0.0;
 }

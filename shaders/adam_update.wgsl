@@ -15,22 +15,33 @@ struct Settings {
   correction1: f32, correction2Sqrt: f32, unused: vec2<f32>,
 }
 
+// [scale, norm] from clip_scale, and a flag this update raises when it writes a NaN or an infinity into a
+// parameter: training reads it with the loss, at its next print, instead of reading anything back per step.
+struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
+
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
-@group(0) @binding(4) var<storage, read> clipNorm: array<f32, 2>;
+@group(0) @binding(4) var<storage, read_write> clipNorm: ClipNorm;
+
+// By the bits: WGSL lets a compiler assume that floats are finite, so comparisons cannot be trusted to see NaN.
+fn flagNonFinite(p: f32) {
+  if ((bitcast<u32>(p) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
   if (i >= N) { return; }
   let p = params[i];
-  let g = clamp(grads[i] * clipNorm[0], -settings.clip, settings.clip) + settings.weightDecay * p;
+  let g = clamp(grads[i] * clipNorm.scale, -settings.clip, settings.clip) + settings.weightDecay * p;
   let m = settings.beta1 * state[i] + settings.oneMinusBeta1 * g;
   let v = settings.beta2 * state[N + i] + settings.oneMinusBeta2 * g * g;
   state[i] = m;
   state[N + i] = v;
-  params[i] = p - (settings.lr / settings.correction1) * m / (sqrt(v) / settings.correction2Sqrt + settings.eps);
+  let next = p - (settings.lr / settings.correction1) * m / (sqrt(v) / settings.correction2Sqrt + settings.eps);
+  params[i] = next;
+  flagNonFinite(next);
   grads[i] = 0.0;
 }

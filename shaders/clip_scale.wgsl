@@ -6,11 +6,13 @@
 override NP: u32;
 const WG: u32 = 64u;
 
+// nonFinite belongs to the optimizer's update (see adagrad_update.wgsl); this kernel leaves it alone.
+struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
 struct Settings { maxNorm: f32, unused0: f32, unused1: f32, unused2: f32 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read_write> clipNorm: array<f32, 2>;
+@group(0) @binding(2) var<storage, read_write> clipNorm: ClipNorm;
 
 var<workgroup> sums: array<f32, WG>;
 
@@ -27,7 +29,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
   }
   if (lid == 0u) {
     let norm = sqrt(sums[0]);
-    clipNorm[0] = min(1.0, settings.maxNorm / (norm + 1e-6));
-    clipNorm[1] = norm;
+    clipNorm.scale = min(1.0, settings.maxNorm / (norm + 1e-6));
+    clipNorm.norm = norm;
   }
 }

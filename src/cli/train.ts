@@ -208,7 +208,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
         const { sample, log } = await trainer.step();
         if (sample) printSample(sample);
         if (log) {
-          saves.checkLoss(log.iter, log.loss, log.smoothLoss);
+          saves.checkLoss(log.iter, log);
           printLog(log);
           if (keepSnapshots) await saves.capture(position());
         }
@@ -226,7 +226,7 @@ export async function runTrain(argv: string[], io: Io): Promise<number> {
       // Read the loss before stopping the clock: on the GPU it waits for every queued step to finish.
       const last = await backend.readLoss();
       seconds = (performance.now() - t0) / 1000 - validationSeconds;
-      saves.checkLoss(trainer.iteration - 1, last.loss, last.smoothLoss);
+      saves.checkLoss(trainer.iteration - 1, last);
       smoothLoss = last.smoothLoss;
       if (validating && !interrupted) await validate();
       if (interrupted && !json) status(`interrupted at iteration ${trainer.iteration}`);

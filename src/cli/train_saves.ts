@@ -1,4 +1,4 @@
-import type { Backend, TrainingState } from '../model/backend.ts';
+import { divergence, type Backend, type LossReading, type TrainingState } from '../model/backend.ts';
 import type { Checkpoint } from '../model/checkpoint.ts';
 import { saveCheckpoint } from '../model/checkpoint_file.ts';
 import type { RngState } from '../model/rng.ts';
@@ -61,12 +61,10 @@ export class TrainSaves {
     return { ...this.toCheckpoint(state, pos), bestVal: this.best ?? undefined };
   }
 
-  /** Stops training with exit code 3 when a loss read at a log point is NaN or infinite. */
-  checkLoss(iter: number, loss: number, smoothLoss: number): void {
-    if (!Number.isFinite(loss) || !Number.isFinite(smoothLoss)) {
-      const which = Number.isFinite(loss) ? `the smoothed loss is ${smoothLoss}` : `the loss is ${loss}`;
-      throw this.diverged(iter, which);
-    }
+  /** Stops training with exit code 3 when a reading at a log point says the loss or a parameter is NaN or infinite. */
+  checkLoss(iter: number, r: LossReading): void {
+    const what = divergence(r);
+    if (what) throw this.diverged(iter, what);
   }
 
   /** Reads the backend's state, refusing a non-finite one, and keeps it as the last good state. */

@@ -3,6 +3,7 @@ import type { Backend, LossReading, SampleRequest, TrainingState } from '../mode
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
+import { firstNonFinite } from '../model/safetensors.ts';
 import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS, type OptimizerType } from '../model/optimizers.ts';
 import { clipScale } from './clip_scale.ts';
 import { gradNormPartial } from './grad_norm_partial.ts';
@@ -91,7 +92,8 @@ export class CpuBackend implements Backend {
   }
 
   async readLoss(): Promise<LossReading> {
-    return { loss: this.lossState[0], smoothLoss: this.lossState[1] };
+    // A scan of the parameters at each print: cheap next to the steps between two prints.
+    return { loss: this.lossState[0], smoothLoss: this.lossState[1], nonFiniteParams: firstNonFinite(this.params) !== -1 };
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {

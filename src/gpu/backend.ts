@@ -11,7 +11,7 @@ import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.ts';
 import { chooseRecurrence, logitsCall, type Recurrence } from './recurrence.ts';
 import { Evaluator } from './evaluator.ts';
-import { GpuOptimizer, optimizerShaders } from './optimizer.ts';
+import { GpuOptimizer, NON_FINITE_OFFSET, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
 import { DeviceChannel } from './device_channel.ts';
@@ -35,6 +35,8 @@ const SHADERS = [
   'dropout',
   'sample_draw',
 ];
+/** [loss, smoothLoss, the optimizer's non-finite flag]. */
+const LOSS_READBACK_BYTES = 12;
 const cellShaders = (config: ModelConfig) => [`${config.cell}_forward`, `${config.cell}_backward`];
 const processKernelCache = memoryCache();
 
@@ -103,7 +105,7 @@ export class GpuBackend implements Backend {
     const { seqLength: T, batchSize: B } = train;
     this.program = new ModelProgram(lib, this.pool, config, layout, T, B, this.params, this.grads, kernels, this.recurrence);
     this.lossState = this.pool.storage('lossState', 8);
-    this.lossReadback = this.pool.readback('loss readback', 8);
+    this.lossReadback = this.pool.readback('loss readback', LOSS_READBACK_BYTES);
     this.optimizer = new GpuOptimizer(lib, this.pool, train, this.params, this.grads, layout.totalFloats);
     const loss = lib.pipeline('loss_reduce', { R: T * B, SCALE: 1 / B });
     this.lossDispatch = {
@@ -194,7 +196,7 @@ export class GpuBackend implements Backend {
 
   private endStep(encoder: GPUCommandEncoder, keepLoss: boolean): void {
     this.program.encodeCarry(encoder);
-    if (keepLoss) encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
+    if (keepLoss) this.copyLoss(encoder);
     this.submit(encoder);
     this.lossKept = keepLoss;
   }
@@ -202,12 +204,19 @@ export class GpuBackend implements Backend {
   async readLoss(): Promise<LossReading> {
     if (!this.lossKept) {
       const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
+      this.copyLoss(encoder);
       this.submit(encoder);
     }
     this.lossKept = false;
-    const [loss, smoothLoss] = await this.read(this.lossReadback, 8);
-    return { loss, smoothLoss };
+    const reading = await this.read(this.lossReadback, LOSS_READBACK_BYTES);
+    const nonFiniteParams = new Uint32Array(reading.buffer, reading.byteOffset, 3)[2] !== 0;
+    return { loss: reading[0], smoothLoss: reading[1], nonFiniteParams };
+  }
+
+  /** [loss, smoothLoss] and the optimizer's non-finite flag into the readback buffer: one map per print. */
+  private copyLoss(encoder: GPUCommandEncoder): void {
+    encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
+    encoder.copyBufferToBuffer(this.optimizer.clipNorm, NON_FINITE_OFFSET, this.lossReadback, 8, 4);
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
@@ -233,6 +242,7 @@ export class GpuBackend implements Backend {
 
   setState(s: TrainingState): void {
     this.transfer.write(s);
+    this.optimizer.resetClipNorm(this.device.queue);
     this.optimizer.step = s.step;
     this.optimizer.learningRate = s.learningRate;
   }

@@ -13,6 +13,10 @@ import type { Dispatch } from './model_program.ts';
 const WG = 64;
 /** Workgroups of the norm's first reduction: enough to read a large gradient in parallel. */
 const MAX_NORM_PARTIALS = 256;
+const CLIP_NORM_BYTES = 16;
+/** The byte offset of the non-finite flag in clipNorm. */
+export const NON_FINITE_OFFSET = 8;
+const FLOAT_ONE_BITS = 0x3f800000;
 
 export class GpuOptimizer {
   readonly state: GPUBuffer;
@@ -20,6 +24,8 @@ export class GpuOptimizer {
   readonly stateFloats: number;
   step = 0;
   learningRate: number;
+  /** [scale, norm, nonFinite (u32)]: the global-norm clip factor, and the update's flag for a NaN or infinite parameter. */
+  readonly clipNorm: GPUBuffer;
   private readonly settings: GPUBuffer;
   private readonly settingsData = new Float32Array(SETTINGS_FLOATS);
 
@@ -37,9 +43,10 @@ export class GpuOptimizer {
     this.stateFloats = optimizerStateFloats(type, N);
     this.state = pool.storage(`${type} state`, this.stateFloats * 4);
     this.settings = pool.uniform(`${type} settings`, SETTINGS_FLOATS * 4);
-    // [scale, norm]: scale stays 1 unless the norm is clipped.
-    const clipNorm = pool.storage('clip norm', 8);
-    upload(device.queue, clipNorm, new Float32Array([1, 0]));
+    // [scale, norm, nonFinite]: scale stays 1 unless the norm is clipped; the update sets nonFinite.
+    const clipNorm = pool.storage('clip norm', CLIP_NORM_BYTES);
+    this.clipNorm = clipNorm;
+    this.resetClipNorm(device.queue);
     if (train.clipNorm > 0) {
       const NP = Math.min(MAX_NORM_PARTIALS, ceilDiv(N, WG));
       const partials = pool.storage('gradient norm partials', NP * 4);
@@ -69,6 +76,11 @@ export class GpuOptimizer {
       bindGroup: bind(device, update, [this.settings, params, grads, this.state, clipNorm]),
       workgroups: [x, y, 1],
     });
+  }
+
+  /** Scale 1, norm 0 and the non-finite flag down: for a new model or one set from a (finite) state. */
+  resetClipNorm(queue: GPUQueue): void {
+    upload(queue, this.clipNorm, new Uint32Array([FLOAT_ONE_BITS, 0, 0, 0]));
   }
 
   /** Counts the step and writes its scalars (Adam's bias corrections change every step); before its submit. */

@@ -20,6 +20,16 @@ export interface TrainingState {
 export interface LossReading {
   loss: number; // the last step's loss: summed over the window, averaged over the batch
   smoothLoss: number;
+  /** An update has written a NaN or an infinity into a parameter since the model was set. */
+  nonFiniteParams: boolean;
+}
+
+/** What a reading says has diverged (the loss, the smoothed loss or a parameter), or null. */
+export function divergence(r: LossReading): string | null {
+  if (!Number.isFinite(r.loss)) return `the loss is ${r.loss}`;
+  if (!Number.isFinite(r.smoothLoss)) return `the smoothed loss is ${r.smoothLoss}`;
+  if (r.nonFiniteParams) return 'a parameter is NaN or infinite';
+  return null;
 }
 
 export interface SampleRequest {

@@ -6,7 +6,7 @@ import { acquireBrowserContext, probeBrowserAdapter } from './adapter_browser.ts
 import { indexedDbCache } from './kernel_cache.ts';
 import type { Action, AdapterReport, BackendChoice } from './protocol.ts';
 import { viteShaderSource } from './shaders_vite.ts';
-import { gpuFailed, postError, worker, type Model } from './worker_state.ts';
+import { failModel, postError, worker, type Model } from './worker_state.ts';
 
 // Which backend computes, and why: the adapter probe, the `auto` choice (the CLI's rule: the GPU when the
 // adapter is a hardware one, else the CPU backend, which beats a software WebGPU such as SwiftShader), and
@@ -80,6 +80,6 @@ export function cpuBackend(s: Session): Promise<Backend> {
 export function watchDevice(m: Model, device: GPUDevice | null): void {
   void device?.lost.then((info) => {
     if (info.reason === 'destroyed' || worker.model !== m) return;
-    gpuFailed(m, `The GPU device was lost (${info.message || 'no reason given'}).`);
+    failModel(m, `The GPU device was lost (${info.message || 'no reason given'}).`);
   });
 }

@@ -207,7 +207,7 @@ export function switchCorpus(corpusMsg: CorpusMessage): void {
   const refuse = (why: string) =>
     post({ type: 'corpus', applied: false, message: `${keep}: ${why}. Start trains a new model on ${corpusMsg.name}.` });
   if (!m.trainable) return refuse('it holds weights only, no training state');
-  if (!m.healthy) return refuse('the GPU failed');
+  if (!m.healthy) return refuse('its training failed');
   // The same text again leaves the data position where it is.
   if (m.trainer && m.corpus?.text === corpusMsg.text) {
     return post({ type: 'corpus', applied: true, message: `The model trains on this text already (${m.corpusName}).` });

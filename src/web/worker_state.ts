@@ -98,7 +98,7 @@ export function requireModel(): Model {
 /** The model's state now, or its last snapshot when the GPU can no longer be read. */
 export async function currentState(m: Model): Promise<{ state: TrainingState; pos: LoopPosition }> {
   if (m.healthy) return { state: await m.backend.getState(), pos: position(m) };
-  if (!m.snapshot) throw new Error('The GPU failed before any state could be saved.');
+  if (!m.snapshot) throw new Error('Training failed before any state could be saved.');
   return m.snapshot;
 }
 
@@ -106,8 +106,8 @@ export async function takeSnapshot(m: Model): Promise<void> {
   if (m.healthy) m.snapshot = { state: await m.backend.getState(), pos: position(m) };
 }
 
-/** The GPU can no longer be trusted: stop, and say what can still be downloaded. */
-export function gpuFailed(m: Model, why: string): void {
+/** The model can no longer be trusted (the GPU failed, or training diverged): stop, and say what can still be downloaded. */
+export function failModel(m: Model, why: string): void {
   if (!m.healthy) return;
   m.healthy = false;
   const at = m.snapshot ? `as of iteration ${m.snapshot.pos.iter}` : 'not yet saved';

@@ -18,7 +18,7 @@ export async function download(): Promise<void> {
   const m = requireModel();
   const { state, pos } = await currentState(m);
   const bytes = encodeCheckpoint({ ...toCheckpoint(m.session, m.vocab, m.seed, state, pos, m.data), bestVal: m.bestVal ?? undefined });
-  const note = m.healthy ? null : `This is the last state saved before the GPU failed (iteration ${pos.iter}).`;
+  const note = m.healthy ? null : `This is the last good state, saved before training failed (iteration ${pos.iter}).`;
   m.savedIter = pos.iter;
   post({ type: 'checkpoint', bytes, fileName: `char-rnn-iter${pos.iter}.safetensors`, iter: pos.iter, note }, [bytes.buffer]);
   postState();
@@ -40,7 +40,8 @@ export async function evaluationInput(text: string): Promise<void> {
 
 export async function sample(settings: SampleSettings): Promise<void> {
   const m = requireModel();
-  if (!m.healthy) throw new Error('The GPU failed: download the model and sample it with char-rnn sample, or load it here again.');
+  if (!m.healthy)
+    throw new Error('Training failed: download the model (its last good state) and sample it with char-rnn sample, or load it here again.');
   // Its own generator, so asking for samples never changes what the training draws.
   const rng = new Rng((m.seed + 0x9e3779b9 * ++sampleCount) >>> 0);
   let primeIds: Uint32Array;

@@ -1,9 +1,9 @@
-import type { LossReading } from '../model/backend.ts';
+import { divergence, type LossReading } from '../model/backend.ts';
 import type { SampleEvent } from '../train.ts';
 import type { LossPoint } from './protocol.ts';
 import {
   exclusive,
-  gpuFailed,
+  failModel,
   position,
   post,
   postError,
@@ -26,7 +26,7 @@ const RATE_WINDOW_MS = 2000; // chars/s is measured over at least the last two s
 const SNAPSHOT_EVERY = 100; // a CPU-side copy of the state, what downloads after the GPU fails
 
 /** A loss reading in the page's unit, nats per character: the backend's loss is summed over the window. */
-export function perChar(m: Model, iter: number, r: LossReading): LossPoint {
+export function perChar(m: Model, iter: number, r: Pick<LossReading, 'loss' | 'smoothLoss'>): LossPoint {
   const T = m.session.train.seqLength;
   return { iter, loss: r.loss / T, smoothLoss: r.smoothLoss / T };
 }
@@ -78,6 +78,12 @@ async function runSlice(m: Model): Promise<boolean> {
     const { sample, log } = await trainer.step();
     if (sample) pendingSample = sample;
     if (log) {
+      // Before any snapshot of this iteration: a diverged model is never what the page keeps to download.
+      const what = divergence(log);
+      if (what) {
+        failModel(m, `Training diverged at iteration ${log.iter}: ${what}; try a lower learning rate.`);
+        break;
+      }
       pending.push(perChar(m, log.iter, log));
       // The reading covers the steps up to trainer.iteration; chars/s counts from the first reading after a (re)start.
       lastReading = { iter: trainer.iteration, time: performance.now() };
@@ -115,7 +121,7 @@ export async function trainLoop(m: Model): Promise<void> {
     }
   } catch (e) {
     if (worker.model === m) {
-      if (m.backend.kind === 'gpu') gpuFailed(m, `The GPU reported an error: ${(e as Error).message}`);
+      if (m.backend.kind === 'gpu') failModel(m, `The GPU reported an error: ${(e as Error).message}`);
       else {
         postError('train', `Training failed: ${(e as Error).message}`, true);
         setState('failed');

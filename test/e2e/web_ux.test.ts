@@ -423,6 +423,26 @@ describe('issue 12: the trainer page, second pass', () => {
     await p.close();
   }, 60_000);
 
+  it('stops a diverging training with the iteration, and keeps the last good state to download', async () => {
+    const p = await open();
+    for (const [id, v] of Object.entries({ hidden: '8', seq: '10', lr: '1e38', iters: '300', 'sample-every': '0' }))
+      await p.fill(`#${id}`, v);
+    await p.click('#start');
+    await p.waitForSelector('body[data-state="failed"]', { timeout: 60_000 });
+    expect(await p.textContent('#train-error')).toMatch(
+      /^Training diverged at iteration \d+: .*(NaN|infinite).*; try a lower learning rate\. Training stopped; the model as of iteration \d+ can still be downloaded\.$/,
+    );
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('#download')]);
+    const saved = join(work, 'diverged.safetensors');
+    await download.saveAs(saved);
+    // The loader refuses any non-finite tensor, so a clean eval is the proof that nothing NaN was kept.
+    const evalFile = join(work, 'diverged-eval.txt');
+    await writeFile(evalFile, 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
+    const r = await runCli(['eval', '--checkpoint', saved, '--data', evalFile, '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    await p.close();
+  }, 90_000);
+
   it('trains a 2-layer LSTM with an embedding and dropout from the Model fields', async () => {
     const p = await open();
     await p.fill('#iters', '30');

@@ -31,7 +31,7 @@ function updateCases(type: OptimizerType): KernelCase[] {
       const state = randomArray(rng, S * N).map((x, i) => (S === 2 && i < N ? x * 0.1 : 0.01 + x * x));
       // Scaled so that some gradients pass the clip and some do not; a quarter exactly zero (AdaGrad skips them).
       const grads = randomArray(rng, N, 2).map((g, i) => (i % 4 === 1 ? 0 : g));
-      const [gpuParams, gpuGrads, gpuState] = await k.run(
+      const [gpuParams, gpuGrads, gpuState, gpuClipNorm] = await k.run(
         `${type}_update`,
         { N, WG },
         [
@@ -39,7 +39,7 @@ function updateCases(type: OptimizerType): KernelCase[] {
           { output: N, initial: params.slice() },
           { output: N, initial: grads.slice() },
           { output: S * N, initial: state.slice() },
-          { input: Float32Array.of(scale, 0) },
+          { output: 3, initial: Float32Array.of(scale, 0, 0) },
         ],
         elementGrid(k, N, WG),
       );
@@ -50,12 +50,53 @@ function updateCases(type: OptimizerType): KernelCase[] {
       k.close(gpuState, state, 1e-7, rtol, 'state');
       k.close(gpuParams, params, 1e-7, rtol, 'parameters');
       k.close(gpuGrads, grads, 0, 0, 'gradients (zeroed)');
+      k.close(gpuClipNorm, Float32Array.of(scale, 0, 0), 0, 0, '[scale, norm, nonFinite]: every parameter finite, no flag');
     },
   }));
 }
 
+/**
+ * A NaN parameter with a gradient stays NaN after any update: the update raises the non-finite flag that
+ * training reads with the loss. N = 70 over two workgroups, the NaN in the second; the rest as the twin.
+ */
+function nonFiniteCase(type: OptimizerType): KernelCase {
+  const spec = OPTIMIZERS[type];
+  const S = spec.stateKeys.length;
+  const N = 70;
+  const bad = 66;
+  return {
+    group: `${type}_update`,
+    name: `N=${N} a NaN parameter raises the non-finite flag`,
+    async run(k, rng) {
+      const settings = new Float32Array(SETTINGS_FLOATS);
+      spec.settings(settings, optimizerConfig(type), 0.05, 5, 1);
+      const params = randomArray(rng, N);
+      params[bad] = NaN;
+      const state = randomArray(rng, S * N).map((x) => 0.01 + x * x);
+      const grads = randomArray(rng, N, 2).map((g) => g || 1);
+      const [gpuParams, , , gpuClipNorm] = await k.run(
+        `${type}_update`,
+        { N, WG: 64 },
+        [
+          { uniform: settings },
+          { output: N, initial: params.slice() },
+          { output: N, initial: grads.slice() },
+          { output: S * N, initial: state.slice() },
+          { output: 3, initial: Float32Array.of(1, 0, 0) },
+        ],
+        elementGrid(k, N, 64),
+      );
+      CPU_UPDATES[type](params, grads, state, N, Float64Array.from(settings), 1);
+      const flag = new Uint32Array(gpuClipNorm.buffer, gpuClipNorm.byteOffset, 3)[2];
+      k.close(Float32Array.of(flag), Float32Array.of(1), 0, 0, 'nonFinite flag');
+      k.close(gpuParams.subarray(0, bad), params.subarray(0, bad), 1e-7, 1e-5, 'parameters before the NaN');
+      k.close(gpuParams.subarray(bad + 1), params.subarray(bad + 1), 1e-7, 1e-5, 'parameters after the NaN');
+    },
+  };
+}
+
 export function optimizerUpdateCases(): KernelCase[] {
-  return OPTIMIZER_TYPES.flatMap(updateCases);
+  return OPTIMIZER_TYPES.flatMap((type) => [...updateCases(type), nonFiniteCase(type)]);
 }
 
 export function gradNormCases(): KernelCase[] {
@@ -88,12 +129,13 @@ export function gradNormCases(): KernelCase[] {
         const [gpu] = await k.run(
           'clip_scale',
           { NP },
-          [{ uniform: Float32Array.of(maxNorm, 0, 0, 0) }, { input: partials }, { output: 2 }],
+          [{ uniform: Float32Array.of(maxNorm, 0, 0, 0) }, { input: partials }, { output: 3, initial: Float32Array.of(NaN, NaN, 0) }],
           [1],
         );
         const cpu = new Float32Array(2);
         clipScale(cpu, partials, NP, maxNorm);
-        k.close(gpu, cpu, 1e-7, 1e-5, '[scale, norm]');
+        k.close(gpu.subarray(0, 2), cpu, 1e-7, 1e-5, '[scale, norm]');
+        k.close(gpu.subarray(2), Float32Array.of(0), 0, 0, 'nonFinite flag, left to the update');
       },
     },
   ]);
