@@ -232,6 +232,16 @@ export function readSampleSettings(value: (id: string) => string, argmax: boolea
   return { settings: Object.keys(errors).length === 0 ? settings : null, errors };
 }
 
+/** argmax takes no top-k or top-p (as the CLI): they are greyed, and their messages go with them. */
+export function syncSampleFields(form: HTMLElement): void {
+  const argmax = (form.querySelector('#argmax') as HTMLInputElement).checked;
+  for (const id of ['top-k', 'top-p']) {
+    const input = form.querySelector(`#${id}`) as HTMLInputElement;
+    input.disabled = argmax;
+    checkField(input);
+  }
+}
+
 /** Shows (or clears) one field's message, as the field is edited; true when it is valid. */
 export function checkField(input: HTMLInputElement | HTMLSelectElement): boolean {
   const check = CHECKS[input.id];

@@ -10,6 +10,7 @@ import {
   readSampleSettings,
   readTrainSettings,
   showFieldErrors,
+  syncSampleFields,
   syncFields,
 } from './fields.ts';
 import { showBenchmark } from './bench_view.ts';
@@ -243,14 +244,6 @@ button('sample-button').addEventListener('click', () => {
   showFieldErrors(r.errors, $('sampling'));
   if (r.settings) send({ type: 'sample', settings: r.settings });
 });
-// argmax takes no filters (as the CLI): greyed, and their messages go with them.
-$<HTMLInputElement>('argmax').addEventListener('change', (e) => {
-  for (const id of ['top-k', 'top-p']) {
-    const input = $<HTMLInputElement>(id);
-    input.disabled = (e.target as HTMLInputElement).checked;
-    checkField(input);
-  }
-});
 button('eval-button').addEventListener('click', () => {
   clearError('evaluate');
   // The last result goes at once: what the page shows from now on is about the new evaluation.
@@ -289,6 +282,7 @@ for (const form of [$('settings'), $('sampling')]) {
   form.addEventListener('input', (e) => {
     const el = e.target as HTMLInputElement | HTMLSelectElement;
     checkField(el);
+    if (el.id === 'argmax') syncSampleFields(form);
     if (form.id === 'settings') {
       syncFields(form, true);
       showSettingNotes(model);
