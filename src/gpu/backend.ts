@@ -29,7 +29,7 @@ const SHADERS = [
   ...ALL_MATMUL_VARIANTS,
   'softmax_cross_entropy',
   'loss_reduce',
-  'bias_grad',
+  'layer_grads',
   'input_projection_backward',
   'embedding_backward',
   'dropout',

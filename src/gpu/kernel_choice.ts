@@ -24,7 +24,10 @@ export function memoryCache(): KernelChoiceCache {
   };
 }
 
-/** The matmuls one RNN window encodes (see model_program.ts; the tanh RNN's), labelled as in the model. */
+/**
+ * The matmul shapes of one tanh-RNN window, labelled as in the model. model_program.ts encodes the logits
+ * through the matmul contract; the gradients' products run in shaders/layer_grads.wgsl, with the same shapes.
+ */
 export function rnnMatmulCalls(config: Pick<ModelConfig, 'hiddenSize' | 'vocabSize'>, T: number, B: number) {
   const { hiddenSize: H, vocabSize: V } = config;
   const R = T * B;

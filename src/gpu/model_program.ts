@@ -6,6 +6,7 @@ import { upload, type BufferPool } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError } from './device.ts';
 import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import { LayerGradsBinder } from './layer_grads.ts';
 import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
 import { packInputs } from './pack_inputs.ts';
 import type { Recurrence } from './recurrence.ts';
@@ -13,12 +14,15 @@ import type { Recurrence } from './recurrence.ts';
 // The whole model's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/model_window.ts, in cuDNN's per-layer order: the input projection of all R = T * B rows (a gather
 // for a one-hot input, else a matmul), the recurrence (the cell's kernel: recurrent matmul and element-wise
-// step fused), and backward the cell's backward recurrence, then every weight gradient as a matmul or a
-// reduction over all rows, added into one flat gradient buffer in the parameter layout. Pipelines,
-// activation buffers and bind groups are all made here, once; encoding a step only records dispatches.
+// step fused), and backward the cell's backward recurrence, then one layer_grads dispatch for the layer's
+// weight and bias gradients (GEMMs over all rows, added into one flat gradient buffer in the parameter
+// layout) and its input gradient. Pipelines, activation buffers and bind groups are all made here, once;
+// encoding a step only records dispatches.
 //
 // The recurrence is either persistent (one dispatch for all T steps, one workgroup per stream looping over
-// them) or per-step (one dispatch per step, the units spread over ceil(H / 64) workgroups per stream).
+// them) or per-step (one dispatch per step, the units spread over ceil(H / 64) workgroups per stream). With
+// the persistent one, a layer above the first costs 4 dispatches per step (input projection, recurrence,
+// backward recurrence, layer_grads) and 5 with dropout (its forward mask; backward's is in layer_grads).
 
 const WG = 64;
 const RANGE_SLOT = 256; // bytes: uniform bindings start on 256-byte boundaries
@@ -40,7 +44,7 @@ export interface KernelChoice {
 }
 
 /** An (R, n) operand inside a buffer: hs[1..T] of a layer is its hs at element offset B * H. */
-interface Rows {
+export interface Rows {
   buffer: GPUBuffer;
   offset: number;
 }
@@ -119,38 +123,18 @@ export class ModelProgram {
       const pipeline = lib.pipeline(kernel, constants);
       list.push({ kernel, pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
     };
-    const noBias = storage('no bias', 4);
-    // c (+)= op(a) op(b) (+ bias); a and b may start inside their buffers (element offsets).
-    const matmul = (
-      list: Dispatch[],
-      c: GPUBuffer | GPUBufferBinding,
-      a: Rows,
-      b: Rows | GPUBufferBinding,
-      bias: GPUBufferBinding | null,
-      shape: { M: number; N: number; K: number; transA: boolean; transB: boolean; accumulate: boolean },
-    ) => {
-      const bRows: Rows = 'size' in b ? { buffer: b.buffer, offset: 0 } : (b as Rows);
-      const bBinding = 'size' in b ? b : bRows.buffer;
-      const call: MatmulCall = { batch: 1, ...shape, aOffset: a.offset, bOffset: bRows.offset };
-      const constants = {
-        M: shape.M,
-        N: shape.N,
-        K: shape.K,
-        TRANS_A: shape.transA,
-        TRANS_B: shape.transB,
-        ACCUMULATE: shape.accumulate,
-        HAS_BIAS: bias !== null,
-        A_OFFSET: a.offset,
-        B_OFFSET: bRows.offset,
-      };
-      add(list, kernels.matmul(call), constants, [a.buffer, bBinding, bias ?? noBias, c], matmulWorkgroups(call));
+    // c (R, N) = x (R, K) W^T + bias, x starting inside its buffer: the input projections and the logits.
+    const linear = (c: GPUBuffer, x: Rows, W: GPUBufferBinding, bias: GPUBufferBinding, N: number, K: number) => {
+      const call: MatmulCall = { batch: 1, M: R, N, K, transA: false, transB: true, aOffset: x.offset, bOffset: 0 };
+      const constants = { M: R, N, K, TRANS_A: false, TRANS_B: true, ACCUMULATE: false, HAS_BIAS: true, A_OFFSET: x.offset, B_OFFSET: 0 };
+      add(this.forward, kernels.matmul(call), constants, [x.buffer, W, bias, c], matmulWorkgroups(call));
     };
     const grid = (count: number): [number, number, number] => [...grid2d(ceilDiv(count, WG), maxGroups), 1];
-    const biasGrad = (db: GPUBufferBinding, d: GPUBuffer, N: number) => add(this.backward, 'bias_grad', { R, N, WG }, [db, d], grid(N));
-    const dropoutDispatch = (list: Dispatch[], inp: Rows, out: GPUBuffer, k: number) => {
+    // Forward only: backward applies the same mask as layer_grads writes dx.
+    const dropoutDispatch = (inp: Rows, out: GPUBuffer, k: number) => {
       const n = R * H;
       const constants = { N: n, BASE: k * n, IN_OFFSET: inp.offset, P: config.dropout, WG };
-      add(list, 'dropout', constants, [this.dropoutSeed!, inp.buffer, out], grid(n));
+      add(this.forward, 'dropout', constants, [this.dropoutSeed!, inp.buffer, out], grid(n));
     };
 
     // Per-step range slots: slot 0 is [0, T) (persistent), slot 1 + t is [t, t + 1).
@@ -209,33 +193,19 @@ export class ModelProgram {
         );
       } else {
         const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
-        matmul(this.forward, buffers.xproj, x, p(n.weightIh), p(n.biasIh), {
-          M: R,
-          N: GH,
-          K: inSize,
-          transA: false,
-          transB: true,
-          accumulate: false,
-        });
+        linear(buffers.xproj, x, p(n.weightIh), p(n.biasIh), GH, inSize);
       }
       recur(this.forward, `${config.cell}_forward`, { B, H }, (slot) => gpuCell.forward({ ...buffers, range: range(slot) }), false);
       let y: Rows = { buffer: hs, offset: B * H };
       if (dropout && k < L - 1) {
         y = { buffer: storage(`y l${k}`, R * H), offset: 0 };
-        dropoutDispatch(this.forward, { buffer: hs, offset: B * H }, y.buffer, k);
+        dropoutDispatch({ buffer: hs, offset: B * H }, y.buffer, k);
       }
       this.layers.push({ hs, cs: buffers.cs, y });
       layerBuffers.push({ ...buffers, range: range(0) });
     }
     const top = this.layers[L - 1];
-    matmul(this.forward, this.logits, top.y, p(DECODER_WEIGHT), p(DECODER_BIAS), {
-      M: R,
-      N: V,
-      K: H,
-      transA: false,
-      transB: true,
-      accumulate: false,
-    });
+    linear(this.logits, top.y, p(DECODER_WEIGHT), p(DECODER_BIAS), V, H);
     add(
       this.forward,
       'softmax_cross_entropy',
@@ -245,46 +215,41 @@ export class ModelProgram {
     );
     if (!grads) return;
 
-    // Backward: the output layer, then each layer from the top, each adding into its gradient slices.
-    const dlog: Rows = { buffer: dlogits, offset: 0 };
-    matmul(this.backward, g(DECODER_WEIGHT), dlog, top.y, null, { M: V, N: H, K: R, transA: true, transB: false, accumulate: true });
-    biasGrad(g(DECODER_BIAS), dlogits, V);
-    matmul(this.backward, layerBuffers[L - 1].dy, dlog, p(DECODER_WEIGHT), null, {
-      M: R,
-      N: H,
-      K: V,
-      transA: false,
-      transB: false,
-      accumulate: false,
+    // Backward: the decoder, then each layer from the top. After a layer's backward recurrence, each of its
+    // other gradients depends only on its gate gradients: one layer_grads dispatch makes them all (the
+    // decoder's too, as a layer without recurrence), adding into the layer's slice of the gradient buffer.
+    const layerGrads = new LayerGradsBinder(layout, grads, {
+      R,
+      P: config.dropout,
+      seed: this.dropoutSeed ?? pool.uniform('no dropout seed', 16),
+      unusedInput: storage('unused input', 4),
+      unusedOutput: storage('unused dx', 4),
     });
-    const dxRaw = dropout ? storage('dx before dropout', R * H) : null;
+    const addLayerGrads = (...args: Parameters<LayerGradsBinder['bind']>) => {
+      const { constants, resources, tiles } = layerGrads.bind(...args);
+      add(this.backward, 'layer_grads', constants, resources, [...grid2d(tiles, maxGroups), 1]);
+    };
+    const noDropout = { DROPOUT: false, DROPOUT_BASE: 0 };
+    const decoder = { weightIh: DECODER_WEIGHT, weightHh: null, biasIh: DECODER_BIAS, biasHh: null };
+    addLayerGrads(
+      decoder,
+      { G: V, H: 0, IN: H, ...noDropout },
+      { dgates: dlogits, dhgates: dlogits, x: top.y, hs: null, Wih: p(DECODER_WEIGHT), dx: layerBuffers[L - 1].dy },
+    );
     const dembedded = embedded ? storage('dembedded', R * E) : null;
     for (let k = L - 1; k >= 0; k--) {
       const n = layerTensorNames(config, k);
       const buffers = layerBuffers[k];
       recur(this.backward, `${config.cell}_backward`, { T, B, H }, (slot) => gpuCell.backward({ ...buffers, range: range(slot) }), true);
-      const dg: Rows = { buffer: buffers.dgates, offset: 0 };
-      matmul(this.backward, g(n.weightHh), { buffer: buffers.dhgates, offset: 0 }, { buffer: buffers.hs, offset: 0 }, null, {
-        M: GH,
-        N: H,
-        K: R,
-        transA: true,
-        transB: false,
-        accumulate: true,
-      });
-      if (n.biasHh) biasGrad(g(n.biasHh), buffers.dhgates, GH);
-      const inSize = layerInputSize(config, k);
-      if (k === 0 && !embedded) {
+      const oneHot = k === 0 && !embedded;
+      const x: Rows | null = oneHot ? null : k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
+      // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
+      const dx = oneHot ? null : k === 0 ? dembedded : layerBuffers[k - 1].dy;
+      const masks = dropout && k > 0 ? { DROPOUT: true, DROPOUT_BASE: (k - 1) * R * H } : noDropout;
+      const shape = { G: GH, H, IN: oneHot ? 0 : layerInputSize(config, k), ...masks };
+      addLayerGrads(n, shape, { dgates: buffers.dgates, dhgates: buffers.dhgates, x, hs: buffers.hs, Wih: p(n.weightIh), dx });
+      if (oneHot)
         add(this.backward, 'input_projection_backward', { R, V, N: GH, WG }, [g(n.weightIh), buffers.dgates, this.inputs], grid(GH * V));
-      } else {
-        const x: Rows = k === 0 ? { buffer: embedded!, offset: 0 } : this.layers[k - 1].y;
-        matmul(this.backward, g(n.weightIh), dg, x, null, { M: GH, N: inSize, K: R, transA: true, transB: false, accumulate: true });
-        // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
-        const dx = k === 0 ? dembedded! : dropout ? dxRaw! : layerBuffers[k - 1].dy;
-        matmul(this.backward, dx, dg, p(n.weightIh), null, { M: R, N: inSize, K: GH, transA: false, transB: false, accumulate: false });
-        if (k > 0 && dropout) dropoutDispatch(this.backward, { buffer: dxRaw!, offset: 0 }, layerBuffers[k - 1].dy, k - 1);
-      }
-      biasGrad(g(n.biasIh), buffers.dgates, GH);
     }
     if (dembedded) add(this.backward, 'embedding_backward', { R, V, E, WG }, [g(ENCODER), dembedded, this.inputs], grid(V * E));
   }

@@ -35,6 +35,12 @@ describe('kernelNeeds', () => {
     expect(kernelNeeds(source('adam_update.wgsl'), { N: 10 }).workgroupSize).toEqual([64, 1, 1]);
   });
 
+  test("layer_grads, a layer's every gradient in one dispatch, fits the limits every WebGPU device has", () => {
+    const needs = kernelNeeds(source('layer_grads.wgsl'), {});
+    expect(needs).toEqual({ storageBuffers: 7, uniformBuffers: 1, workgroupSize: [4, 4, 1], workgroupStorageBytes: 0 });
+    expect(() => checkKernelLimits('layer_grads', needs, defaults())).not.toThrow();
+  });
+
   test('names the limit, its value and the need', () => {
     const limits = { maxStorageBuffersPerShaderStage: 4, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits;
     const needs = kernelNeeds(source('gru_backward.wgsl'), { WG: 64 });

@@ -131,6 +131,7 @@ const CELL_CASES: Array<[string, number, Partial<ModelConfig>]> = [
   ['lstm, 2 layers, dropout 0.3, embedding 7, batch 3', 3, { cell: 'lstm', layers: 2, dropout: 0.3, embedSize: 7 }],
   ['gru, 1 layer, batch 1', 1, { cell: 'gru' }],
   ['gru, 2 layers, dropout 0.3, batch 3', 3, { cell: 'gru', layers: 2, dropout: 0.3 }],
+  ['lstm, 2 layers, batch 3 (layer 1 reads hs in place)', 3, { cell: 'lstm', layers: 2 }],
   ['rnn, 2 layers, dropout 0.3, embedding 7, batch 3', 3, { layers: 2, dropout: 0.3, embedSize: 7 }],
 ];
 
@@ -149,11 +150,12 @@ describe.each([RECURRENCES[0], RECURRENCES[2]].map((r) => [name(r), r] as const)
   },
 );
 
-// The tanh RNN's step: forward input projection, recurrence, logits, softmax; backward dWhy, dby, dy, the
-// backward recurrence, dWhh, dWxh, dbh; the AdaGrad update and the loss.
+// The tanh RNN's step: forward input projection, recurrence, logits, softmax; backward the decoder's
+// layer_grads (dWhy, dby, dy), the backward recurrence, the layer's layer_grads (dWhh, dbh) and the one-hot
+// input's scatter (dWxh); the AdaGrad update and the loss. Per-layer growth: test/gpu/model_program.test.ts.
 describe.each([
-  [RECURRENCES[0], 13],
-  [RECURRENCES[2], 2 * 25 + 11],
+  [RECURRENCES[0], 10],
+  [RECURRENCES[2], 2 * 25 + 8],
 ] as const)('the GPU step schedule, recurrence $0.kind', (recurrence, dispatches) => {
   it(`is one submit and ${dispatches} dispatches per step, reads nothing back unless asked, and creates no buffer after the first step`, async () => {
     const { gpu, cpu } = await both(100, 2, 1, recurrence);
@@ -274,7 +276,7 @@ describe('GPU resume, eval and sampling', () => {
           'softmax_cross_entropy',
           'rnn_backward',
           'input_projection_backward',
-          'bias_grad',
+          'layer_grads',
           'adagrad_update',
           'loss_reduce',
         ]) {

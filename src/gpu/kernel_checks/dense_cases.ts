@@ -1,12 +1,16 @@
 import { inputProjection } from '../../cpu/input_projection.ts';
+import { layerGrads, type LayerGradsShape } from '../../cpu/layer_grads.ts';
 import { lossReduce } from '../../cpu/loss_reduce.ts';
 import { matmul } from '../../cpu/matmul.ts';
 import { softmaxCrossEntropy } from '../../cpu/softmax_cross_entropy.ts';
 import { ALL_MATMUL_VARIANTS, MATMUL_PRECONDITIONS, matmulUnmet, matmulWorkgroups, type MatmulCall } from '../matmul_variants.ts';
-import { randomArray, randomIds, type KernelCase } from './runner.ts';
+import { grid2d } from '../kernels.ts';
+import { layerGradsTiles } from '../layer_grads.ts';
+import { matmulTolerance } from '../matmul_runner.ts';
+import { KernelCheckError, randomArray, randomIds, type KernelCase } from './runner.ts';
 
 // The kernels that run once for all R = T * B rows of a window: the matmul variants, the input projection,
-// softmax-cross-entropy and the loss reduction.
+// softmax-cross-entropy, the loss reduction and each layer's gradients (layer_grads).
 
 export function matmulCases(): KernelCase[] {
   const cases: KernelCase[] = [];
@@ -151,6 +155,78 @@ export function lossReduceCases(): KernelCase[] {
       const cpu = Float64Array.from(state0);
       lossReduce(cpu, rowLoss, R, 0.25);
       k.close(state, cpu, 1e-5, 1e-5, 'loss state');
+    },
+  }));
+}
+
+export function layerGradsCases(): KernelCase[] {
+  type Case = [string, Pick<LayerGradsShape, 'R' | 'G' | 'H' | 'IN' | 'X_OFFSET' | 'HAS_BHH' | 'HAS_DX' | 'P' | 'DROPOUT_BASE'>, number];
+  // The last number is the per-dimension workgroup limit the grid is laid out for: 7 forces the 2-D grid,
+  // with spare workgroups past the last tile.
+  const cases: Case[] = [
+    ['one of everything', { R: 1, G: 1, H: 1, IN: 1, X_OFFSET: 0, HAS_BHH: true, HAS_DX: true, P: 0, DROPOUT_BASE: 0 }, 65535],
+    ['one-hot layer 0, LSTM', { R: 7, G: 20, H: 5, IN: 0, X_OFFSET: 0, HAS_BHH: true, HAS_DX: false, P: 0, DROPOUT_BASE: 0 }, 65535],
+    [
+      'tanh RNN layer 1, dropout',
+      { R: 17, G: 17, H: 17, IN: 17, X_OFFSET: 5, HAS_BHH: false, HAS_DX: true, P: 0.3, DROPOUT_BASE: 12345 },
+      65535,
+    ],
+    ['GRU over an embedding', { R: 65, G: 99, H: 33, IN: 7, X_OFFSET: 0, HAS_BHH: true, HAS_DX: true, P: 0, DROPOUT_BASE: 0 }, 65535],
+    [
+      'LSTM layer 1, dropout, mask index wraps',
+      { R: 100, G: 260, H: 65, IN: 65, X_OFFSET: 260, HAS_BHH: true, HAS_DX: true, P: 0.25, DROPOUT_BASE: 0xfffffff0 },
+      65535,
+    ],
+    ['decoder (no recurrence)', { R: 33, G: 65, H: 0, IN: 33, X_OFFSET: 33, HAS_BHH: false, HAS_DX: true, P: 0, DROPOUT_BASE: 0 }, 65535],
+    ['long sums, 2-D grid', { R: 257, G: 12, H: 3, IN: 3, X_OFFSET: 0, HAS_BHH: true, HAS_DX: true, P: 0, DROPOUT_BASE: 0 }, 7],
+  ];
+  return cases.map(([what, shape, maxPerDim]) => ({
+    group: 'layer_grads',
+    name: `${what}: ${Object.entries(shape)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+    async run(k, rng) {
+      const { R, G, H, IN, X_OFFSET, HAS_BHH } = shape;
+      // The tensors at 64-float boundaries, as in the model's layout; the padding between them must stay as it was.
+      const pad = (n: number) => Math.ceil(n / 64) * 64;
+      const O_WIH = 0;
+      const O_WHH = pad(G * IN);
+      const O_BIH = O_WHH + pad(G * H);
+      const O_BHH = O_BIH + pad(G);
+      const s: LayerGradsShape = { ...shape, DROPOUT: shape.P > 0, O_WIH, O_WHH, O_BIH, O_BHH };
+      const seed = rng.nextU32();
+      const dgates = randomArray(rng, R * G);
+      const dhgates = randomArray(rng, R * G);
+      const x = randomArray(rng, Math.max(1, X_OFFSET + R * IN));
+      const hs = randomArray(rng, Math.max(1, (R + 3) * H)); // (T+1, B, H) with B = 3: 3 rows past h_prev
+      const Wih = randomArray(rng, Math.max(1, G * IN));
+      const grads = randomArray(rng, O_BHH + (HAS_BHH ? G : 0));
+      const dxSize = Math.max(1, R * IN);
+      const [gpuGrads, gpuDx] = await k.run(
+        'layer_grads',
+        s,
+        [
+          { uniform: new Uint32Array([seed, 0, 0, 0]) },
+          { input: dgates },
+          { input: dhgates },
+          { input: x },
+          { input: hs },
+          { input: Wih },
+          { output: grads.length, initial: grads },
+          { output: dxSize },
+        ],
+        grid2d(layerGradsTiles(s), maxPerDim),
+      );
+      const cpuGrads = grads.slice();
+      const cpuDx = new Float32Array(dxSize).fill(NaN); // stays poisoned without HAS_DX: the kernel writes no dx
+      layerGrads(seed, dgates, dhgates, x, hs, Wih, cpuGrads, cpuDx, s);
+      // The matmul contract's tolerance for sums of K products of numbers in [-1, 1] (matmul_runner.ts): K = R
+      // for the weight and bias gradients, K = G for dx, whose kept elements dropout scales by 1 / (1 - P).
+      const sums = matmulTolerance(R);
+      k.close(gpuGrads, cpuGrads, sums.atol, sums.rtol, 'grads (dW_ih, dW_hh, b_ih, b_hh and the padding)', 'grads');
+      const dxSums = matmulTolerance(G);
+      if (shape.HAS_DX) k.close(gpuDx, cpuDx, dxSums.atol / (1 - shape.P), dxSums.rtol, 'dx');
+      else if (!Number.isNaN(gpuDx[0])) throw new KernelCheckError('dx was written without HAS_DX');
     },
   }));
 }

@@ -1,6 +1,6 @@
 import { gruBackwardCases, gruForwardCases, lstmBackwardCases, lstmForwardCases, rnnBackwardCases, rnnForwardCases } from './cell_cases.ts';
 import { biasGradCases, dropoutCases, embeddingBackwardCases, embeddingCases, inputProjectionBackwardCases } from './elementwise_cases.ts';
-import { inputProjectionCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
+import { inputProjectionCases, layerGradsCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
 import { gradNormCases, optimizerUpdateCases } from './optimizer_cases.ts';
 import type { KernelCase } from './runner.ts';
 
@@ -29,6 +29,7 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...embeddingBackwardCases(),
   ...inputProjectionBackwardCases(),
   ...biasGradCases(),
+  ...layerGradsCases(),
   ...gradNormCases(),
   ...optimizerUpdateCases(),
 ];
