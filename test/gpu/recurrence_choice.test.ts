@@ -64,6 +64,13 @@ describe('the recurrence probe', () => {
     }
   });
 
+  it('keeps the earlier candidate when a later one is faster by less than the timing noise', async () => {
+    const times = async (c: Recurrence) => (c.kind === 'persistent' ? 10 : 9.5);
+    expect((await choose(memoryCache(), { candidates: [PERSISTENT, PER_STEP], timer: times })).recurrence).toEqual(PERSISTENT);
+    const clearly = async (c: Recurrence) => (c.kind === 'persistent' ? 10 : 8);
+    expect((await choose(memoryCache(), { candidates: [PERSISTENT, PER_STEP], timer: clearly })).recurrence).toEqual(PER_STEP);
+  });
+
   it('writes the choice to the cache once and reuses it without probing', async () => {
     const dir = tempDir();
     const t = fakeTimer(PER_STEP);
@@ -118,6 +125,18 @@ describe('the recurrence probe', () => {
     const choice = await choose(memoryCache(), { candidates: [PER_STEP], timer: async () => NaN });
     expect(choice.fallback).toMatch(/timed/);
     expect(choice.recurrence).toEqual(chooseRecurrence(ctx.device.limits, ctx.isCpuAdapter, SHAPE.H));
+    // Unless the rule's own kernels failed their check (lstm_backward made wrong at the rule's workgroup
+    // size only): then the first candidate that passed.
+    const rule = chooseRecurrence(ctx.device.limits, ctx.isCpuAdapter, SHAPE.H);
+    const ruleWG = rule.kind === 'persistent' ? rule.workgroup : 64;
+    const ruleBroken: ShaderSource = (name) =>
+      name === 'lstm_backward'
+        ? nodeShaderSource(name).replace('dc[unit + j] = d;', `dc[unit + j] = d * f32(WG != ${ruleWG}u);`)
+        : nodeShaderSource(name);
+    const other: Recurrence = rule.kind === 'persistent' ? { kind: 'per-step' } : { kind: 'persistent', workgroup: 4 };
+    const fallback = await choose(memoryCache(), { candidates: [rule, other], timer: async () => NaN }, SHAPE, ruleBroken);
+    expect(fallback.probe!.results.map((r) => r.ok)).toEqual([false, true]);
+    expect(fallback.recurrence).toEqual(other);
   });
 
   it('times the real kernels within its budget, default candidates, each checked', async () => {
