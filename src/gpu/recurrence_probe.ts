@@ -6,6 +6,7 @@ import { upload } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError, type GpuContext } from './device.ts';
 import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
+import { timePass } from './pass_timer.ts';
 import { PER_STEP_WG, recurrenceConstants, type Recurrence } from './recurrence.ts';
 
 // One layer's recurrence over a (T, B) window of H units, forward then backward, on random inputs and
@@ -158,11 +159,14 @@ export class RecurrenceCase {
   /** Milliseconds per forward + backward with `r`: once alone, then the median of a few timed repeats. */
   async time(r: Recurrence, opts: { samples: number; targetMs: number; maxReps: number; enoughMs?: number }): Promise<number> {
     const d = this.encodeList(r);
-    const once = await this.timePass(d, 1);
+    const once = await timePass(this.ctx, (pass) => encode(pass, d));
     if (once > (opts.enoughMs ?? Infinity)) return once;
     const reps = Math.max(1, Math.min(opts.maxReps, Math.round(opts.targetMs / Math.max(once, 1e-3))));
     const each: number[] = [];
-    for (let s = 0; s < opts.samples; s++) each.push((await this.timePass(d, reps)) / reps);
+    const repeated = (pass: GPUComputePassEncoder) => {
+      for (let i = 0; i < reps; i++) encode(pass, d);
+    };
+    for (let s = 0; s < opts.samples; s++) each.push((await timePass(this.ctx, repeated)) / reps);
     return each.sort((x, y) => x - y)[Math.floor(each.length / 2)];
   }
 
@@ -256,35 +260,6 @@ export class RecurrenceCase {
     }
     this.dispatches.set(key, list);
     return list;
-  }
-
-  /** Timestamp queries around the pass where the adapter has them, else the wall clock around the submit. */
-  private async timePass(d: Dispatch[], reps: number): Promise<number> {
-    const { device } = this.ctx;
-    const encoder = device.createCommandEncoder();
-    if (!this.ctx.hasTimestampQuery) {
-      const pass = encoder.beginComputePass();
-      for (let i = 0; i < reps; i++) encode(pass, d);
-      pass.end();
-      const t0 = performance.now();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    }
-    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
-    const resolved = this.buffer(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-    const readback = this.buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-    for (let i = 0; i < reps; i++) encode(pass, d);
-    pass.end();
-    encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-    encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const [begin, end] = new BigUint64Array(readback.getMappedRange().slice(0));
-    readback.unmap();
-    querySet.destroy();
-    return Number(end - begin) / 1e6;
   }
 
   private buffer(bytes: number, usage: number): GPUBuffer {
