@@ -138,7 +138,7 @@ export class RecurrenceCase {
     const reads = names.map((n) => {
       const src = this.gpu[n];
       if (!src || (n === 'dhgates' && src === this.gpu.dgates)) return null;
-      const rb = this.buffer(src.size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      const rb = device.createBuffer({ size: src.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.copyBufferToBuffer(src, 0, rb, 0, src.size);
       return rb;
     });
@@ -149,7 +149,7 @@ export class RecurrenceCase {
       const rb = reads[i];
       if (rb) await rb.mapAsync(GPUMapMode.READ);
       got[n] = rb ? new Float32Array(rb.getMappedRange().slice(0)) : null;
-      rb?.unmap();
+      rb?.destroy(); // one set per candidate: not kept until the case ends
     }
     got.dhgates ??= got.dgates;
     if (error) return { ok: false, maxError: Infinity, error: error.message };
