@@ -21,7 +21,7 @@ export interface RecurrenceShape {
 
 /**
  * What the probe tries, the fixed rule's choice first. CPU adapters run a workgroup as a few SIMD lanes on
- * one core, where barriers are dear: narrow persistent workgroups, one or four lanes per unit, and per-step.
+ * one core, where barriers are dear: persistent workgroups of 4 (one or four lanes per unit) and 64, and per-step.
  * GPUs: wide persistent workgroups and per-step, with 8 or 32 lanes per unit (32 B or a 128 B line of a row).
  */
 export function recurrenceCandidates(limits: RecurrenceLimits, isCpuAdapter: boolean, H: number): Recurrence[] {
