@@ -5,7 +5,7 @@
 //   dh[t] = dy[t] + dhgates[t+1] Whh + dh[t+1] * z[t+1]
 //   dn = dh (1 - z) (1 - n^2);  dz = dh (h_prev - n) z (1 - z);  dr = dn hn r (1 - r)
 //   dgates[t] = [dr, dz, dn];  dhgates[t] = [dr, dz, dn * r]
-// dhgates[t+1] Whh walks column j of Whh, so neighbouring units read neighbouring floats.
+// dhgates[t+1] Whh walks column j of Whh, so neighbouring units read neighbouring floats: already coalesced.
 // Workgroups are (NX, B), as gru_forward: persistent NX = 1 with range [0, T), or per-step
 // NX = ceil(H / WG) with [t, t+1), dispatched t = T-1 down to 0. CPU twin: src/cpu/gru_backward.ts.
 
@@ -25,6 +25,19 @@ struct Range { t0: u32, t1: u32 }
 @group(0) @binding(6) var<storage, read> reserve: array<f32>;
 @group(0) @binding(7) var<storage, read> Whh: array<f32>;
 
+// dhgates[t+1] (at `nextRow`, K long) times column j of Whh, four rows per iteration: llvmpipe ends all
+// loops of an invocation after 65535 iterations in total (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS).
+fn columnDot(j: u32, nextRow: u32, K: u32) -> f32 {
+  var acc = 0.0;
+  var k = 0u;
+  for (; k + 3u < K; k += 4u) {
+    acc += dhgates[nextRow + k] * Whh[k * H + j] + dhgates[nextRow + k + 1u] * Whh[(k + 1u) * H + j] +
+      dhgates[nextRow + k + 2u] * Whh[(k + 2u) * H + j] + dhgates[nextRow + k + 3u] * Whh[(k + 3u) * H + j];
+  }
+  for (; k < K; k++) { acc += dhgates[nextRow + k] * Whh[k * H + j]; }
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b = wg.y;
@@ -42,8 +55,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let nextRes = res + B * 4u * H;
     let K = select(G, 0u, last);
     for (var j = first; j < H && b < B; j += stride) {
-      var d = dy[unit + j];
-      for (var k = 0u; k < K; k++) { d += dhgates[nextRow + k] * Whh[k * H + j]; }
+      var d = dy[unit + j] + columnDot(j, nextRow, K);
       if (!last) { d += dh[nextUnit + j] * reserve[nextRes + H + j]; }
       dh[unit + j] = d;
       let r = reserve[res + j];

@@ -3,13 +3,16 @@
 // [range.t0, range.t1), with [hr, hz, hn] = hs[t] Whh^T + bhh:
 //   r = sigmoid(xr + hr), z = sigmoid(xz + hz), n = tanh(xn + r * hn)
 //   hs[t+1] = (1 - z) * n + z * hs[t];  reserve[t] = [r, z, n, hn] (b_hn stays inside r's product)
-// Workgroups are (NX, B): stream b = workgroup_id.y, units j = workgroup_id.x * WG + lid stepping by
-// WG * NX; persistent NX = 1 with range [0, T), or per-step NX = ceil(H / WG) with [t, t+1).
-// CPU twin: src/cpu/gru_forward.ts.
+// Workgroups are (NX, B): stream b = workgroup_id.y, units in blocks of WG from workgroup_id.x * WG,
+// stepping by WG * NX; persistent NX = 1 with range [0, T), or per-step NX = ceil(H / WG) with [t, t+1).
+// KL consecutive lanes (KL divides WG) share one unit and split its three rows of Whh, lane c taking
+// k = c, c + KL, ..., so neighbouring lanes read neighbouring floats; their partial sums meet in workgroup
+// memory (see rnn_forward.wgsl). CPU twin: src/cpu/gru_forward.ts.
 
 override B: u32;
 override H: u32;
 override WG: u32 = 64u;
+override KL: u32 = 1u;
 
 struct Range { t0: u32, t1: u32 }
 
@@ -20,34 +23,66 @@ struct Range { t0: u32, t1: u32 }
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> reserve: array<f32>;
 
+var<workgroup> partial: array<vec4<f32>, WG>; // [hr, hz, hn, unused] partial sums
+
 // Clamped: the result is 0 or 1 in float32 well before |x| = 30, and exp() may overflow beyond it.
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-clamp(x, -30.0, 30.0)));
 }
 
+fn rows3(j: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(Whh[j * H + k], Whh[(H + j) * H + k], Whh[(2u * H + j) * H + k], 0.0);
+}
+
+// Unit j's three gate rows of Whh dotted with hs[t] (at `prev`) over k = c, c + KL, ..., four k per
+// iteration: llvmpipe ends all loops of an invocation after 65535 iterations in total.
+fn gateDots(j: u32, prev: u32, c: u32) -> vec4<f32> {
+  var acc = vec4<f32>();
+  var k = c;
+  for (; k + 3u * KL < H; k += 4u * KL) {
+    acc += rows3(j, k) * hs[prev + k] + rows3(j, k + KL) * hs[prev + k + KL] + rows3(j, k + 2u * KL) * hs[prev + k + 2u * KL] +
+      rows3(j, k + 3u * KL) * hs[prev + k + 3u * KL];
+  }
+  for (; k < H; k += KL) { acc += rows3(j, k) * hs[prev + k]; }
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b = wg.y;
-  let first = wg.x * WG + lid.x;
+  let c = lid.x % KL;
+  let units = WG / KL; // per pass
   let stride = WG * nwg.x;
   for (var t = range.t0; t < range.t1; t++) {
     let prev = (t * B + b) * H; // row of hs[t]
     let next = prev + B * H;
     let row = (t * B + b) * 3u * H; // row of xproj[t]
     let res = (t * B + b) * 4u * H; // row of reserve[t]
-    for (var j = first; j < H && b < B; j += stride) {
-      var pre = vec3<f32>(bhh[j], bhh[H + j], bhh[2u * H + j]);
-      for (var k = 0u; k < H; k++) {
-        pre += vec3<f32>(Whh[j * H + k], Whh[(H + j) * H + k], Whh[(2u * H + j) * H + k]) * hs[prev + k];
+    for (var base = wg.x * WG; base < H; base += stride) {
+      for (var q = base; q < min(base + WG, H); q += units) {
+        let j = q + lid.x / KL;
+        let owned = j < H && b < B;
+        var dots = vec4<f32>();
+        if (owned) { dots = gateDots(j, prev, c); }
+        if (KL > 1u) {
+          partial[lid.x] = dots;
+          workgroupBarrier();
+          dots = vec4<f32>();
+          for (var m = lid.x - c; m < lid.x - c + KL; m++) { dots += partial[m]; }
+          workgroupBarrier(); // before the next pass overwrites partial
+        }
+        if (owned && c == 0u) {
+          let pre = dots.xyz + vec3<f32>(bhh[j], bhh[H + j], bhh[2u * H + j]);
+          let r = sigmoid(xproj[row + j] + pre.x);
+          let z = sigmoid(xproj[row + H + j] + pre.y);
+          let n = tanh(clamp(xproj[row + 2u * H + j] + r * pre.z, -15.0, 15.0));
+          hs[next + j] = (1.0 - z) * n + z * hs[prev + j];
+          reserve[res + j] = r;
+          reserve[res + H + j] = z;
+          reserve[res + 2u * H + j] = n;
+          reserve[res + 3u * H + j] = pre.z;
+        }
       }
-      let r = sigmoid(xproj[row + j] + pre.x);
-      let z = sigmoid(xproj[row + H + j] + pre.y);
-      let n = tanh(clamp(xproj[row + 2u * H + j] + r * pre.z, -15.0, 15.0));
-      hs[next + j] = (1.0 - z) * n + z * hs[prev + j];
-      reserve[res + j] = r;
-      reserve[res + H + j] = z;
-      reserve[res + 2u * H + j] = n;
-      reserve[res + 3u * H + j] = pre.z;
     }
     storageBarrier();
     workgroupBarrier();

@@ -5,7 +5,7 @@
 //   dh = dy[t] + dgates[t+1] Whh
 //   dc[t] = dh * o * (1 - tanh(c)^2) + dc[t+1] * f[t+1]
 //   dgates[t] = [dc g i(1-i), dc c_prev f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)]
-// dgates[t+1] Whh walks column j of Whh, so neighbouring units read neighbouring floats.
+// dgates[t+1] Whh walks column j of Whh, so neighbouring units read neighbouring floats: already coalesced.
 // Workgroups are (NX, B), as lstm_forward: persistent NX = 1 with range [0, T), or per-step
 // NX = ceil(H / WG) with [t, t+1), dispatched t = T-1 down to 0. CPU twin: src/cpu/lstm_backward.ts.
 
@@ -24,6 +24,18 @@ struct Range { t0: u32, t1: u32 }
 @group(0) @binding(5) var<storage, read> reserve: array<f32>;
 @group(0) @binding(6) var<storage, read> Whh: array<f32>;
 
+// dgates[t+1] (at `nextRow`, K long) times column j of Whh, four rows per iteration (K is 0 or 4H): llvmpipe
+// ends all loops of an invocation after 65535 iterations in total (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS),
+// which a 4-wide persistent workgroup at H = 256 over two steps used to overrun.
+fn columnDot(j: u32, nextRow: u32, K: u32) -> f32 {
+  var acc = 0.0;
+  for (var k = 0u; k < K; k += 4u) {
+    acc += dgates[nextRow + k] * Whh[k * H + j] + dgates[nextRow + k + 1u] * Whh[(k + 1u) * H + j] +
+      dgates[nextRow + k + 2u] * Whh[(k + 2u) * H + j] + dgates[nextRow + k + 3u] * Whh[(k + 3u) * H + j];
+  }
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b = wg.y;
@@ -39,8 +51,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let nextRow = row + B * G;
     let K = select(G, 0u, last);
     for (var j = first; j < H && b < B; j += stride) {
-      var dh = dy[unit + j];
-      for (var k = 0u; k < K; k++) { dh += dgates[nextRow + k] * Whh[k * H + j]; }
+      let dh = dy[unit + j] + columnDot(j, nextRow, K);
       let i = reserve[row + j];
       let f = reserve[row + H + j];
       let g = reserve[row + 2u * H + j];

@@ -10,6 +10,7 @@ import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_cho
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.ts';
 import { chooseRecurrence, logitsCall, type Recurrence } from './recurrence.ts';
+import { chooseRecurrenceByProbe } from './recurrence_choice.ts';
 import { Evaluator } from './evaluator.ts';
 import { GpuOptimizer, NON_FINITE_OFFSET, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
@@ -41,9 +42,9 @@ const cellShaders = (config: ModelConfig) => [`${config.cell}_forward`, `${confi
 const processKernelCache = memoryCache();
 
 export interface GpuBackendOptions {
-  /** Overrides the per-adapter choice of chooseRecurrence (tests run both paths). */
+  /** Overrides the per-adapter probe of chooseRecurrenceByProbe (tests run both paths). */
   recurrence?: Recurrence;
-  /** Where the matmul probe's per-adapter ranking is kept (default: for the life of the process). */
+  /** Where the matmul and recurrence probes' per-adapter choices are kept (default: for the life of the process). */
   kernelCache?: KernelChoiceCache;
 }
 
@@ -141,7 +142,11 @@ export class GpuBackend implements Backend {
     const calls = [logitsCall(config, train.seqLength, train.batchSize), logitsCall(config, train.seqLength, 1)];
     const matmuls = await chooseMatmuls(ctx, lib, source, calls, options.kernelCache ?? processKernelCache);
     const kernels: KernelChoice = { matmul: (call) => matmuls.pick(call), softmaxWorkgroup: ctx.isCpuAdapter ? 1 : 64 };
-    const backend = new GpuBackend(ctx, lib, config, train, layout, options, kernels);
+    // Persistent or per-step, timed per adapter and window shape like the matmuls (recurrence_choice.ts).
+    const shape = { cell: config.cell, T: train.seqLength, B: train.batchSize, H: config.hiddenSize };
+    const recurrence =
+      options.recurrence ?? (await chooseRecurrenceByProbe(ctx, lib, source, shape, options.kernelCache ?? processKernelCache)).recurrence;
+    const backend = new GpuBackend(ctx, lib, config, train, layout, { ...options, recurrence }, kernels);
     await backend.checkErrors();
     return backend;
   }

@@ -3,12 +3,13 @@ import { Rng } from '../model/rng.ts';
 import { upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
 import { bind, type KernelLibrary } from './kernels.ts';
+import { timePass } from './pass_timer.ts';
 import { type MatmulCall, type MatmulVariant, matmulWorkgroups } from './matmul_variants.ts';
 
 // Runs one matmul call on random inputs with any variant: checks it against the CPU twin, then times it.
 // Shared by the start-up probe (kernel_choice.ts) and the microbenchmark (bench/matmul.ts), so both time
-// the same way: timestamp-query around a pass of repeated dispatches where the adapter has it, else the
-// wall clock around one submit of them.
+// the same way (pass_timer.ts, as the recurrence probe): timestamp-query around a pass of repeated
+// dispatches where the adapter has it, else the wall clock around one submit of them.
 
 export interface MatmulCheck {
   /** Largest |gpu - cpu| over c. */
@@ -126,34 +127,8 @@ export class MatmulCase {
     this.buffers.length = 0;
   }
 
-  private async timePass(variant: MatmulVariant, reps: number): Promise<number> {
-    const { device } = this.ctx;
-    const encoder = device.createCommandEncoder();
-    if (this.timing === 'wall-clock') {
-      const pass = encoder.beginComputePass();
-      this.encode(pass, variant, reps);
-      pass.end();
-      const t0 = performance.now();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    }
-    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
-    const resolved = this.buffer(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-    const readback = this.buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const pass = encoder.beginComputePass({
-      timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
-    });
-    this.encode(pass, variant, reps);
-    pass.end();
-    encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-    encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const [begin, end] = new BigUint64Array(readback.getMappedRange().slice(0));
-    readback.unmap();
-    querySet.destroy();
-    return Number(end - begin) / 1e6;
+  private timePass(variant: MatmulVariant, reps: number): Promise<number> {
+    return timePass(this.ctx, (pass) => this.encode(pass, variant, reps));
   }
 
   private encode(pass: GPUComputePassEncoder, variant: MatmulVariant, reps: number): void {

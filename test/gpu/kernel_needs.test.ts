@@ -41,6 +41,16 @@ describe('kernelNeeds', () => {
     expect(() => checkKernelLimits('layer_grads', needs, defaults())).not.toThrow();
   });
 
+  test("the forward recurrences' partial sums fit the default 16 KB at the widest workgroup, 256", () => {
+    // One float per lane for the tanh RNN, a vec4 for the LSTM's four gates and the GRU's three.
+    expect(kernelNeeds(source('rnn_forward.wgsl'), { B: 1, H: 512, WG: 256, KL: 32 }).workgroupStorageBytes).toBe(256 * 4);
+    for (const cell of ['lstm', 'gru']) {
+      const needs = kernelNeeds(source(`${cell}_forward.wgsl`), { B: 1, H: 512, WG: 256, KL: 32 });
+      expect(needs.workgroupStorageBytes, cell).toBe(256 * 16);
+      expect(() => checkKernelLimits(`${cell}_forward`, needs, defaults())).not.toThrow();
+    }
+  });
+
   test('names the limit, its value and the need', () => {
     const limits = { maxStorageBuffersPerShaderStage: 4, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits;
     const needs = kernelNeeds(source('gru_backward.wgsl'), { WG: 64 });

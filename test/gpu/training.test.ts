@@ -22,10 +22,18 @@ import { topKTopPWeights } from '../../src/cpu/sample_filter.ts';
 
 // Whole training steps on the GPU against the CPU reference, from the same weights, for each way of
 // dispatching the recurrence: persistent with a workgroup smaller than H (rows looped per invocation) and
-// one larger than some H, and per-step.
+// one larger than some H, and per-step; with one lane per unit and with several.
 
-const RECURRENCES: Recurrence[] = [{ kind: 'persistent', workgroup: 4 }, { kind: 'persistent', workgroup: 64 }, { kind: 'per-step' }];
-const name = (r: Recurrence) => (r.kind === 'persistent' ? `persistent (workgroup ${r.workgroup})` : r.kind);
+// The last two split each unit's rows of Whh over several lanes in the forward kernels (as on GPUs).
+const RECURRENCES: Recurrence[] = [
+  { kind: 'persistent', workgroup: 4 },
+  { kind: 'persistent', workgroup: 64 },
+  { kind: 'per-step' },
+  { kind: 'persistent', workgroup: 64, lanes: 16 },
+  { kind: 'per-step', lanes: 8 },
+];
+const name = (r: Recurrence) =>
+  (r.kind === 'persistent' ? `persistent (workgroup ${r.workgroup})` : r.kind) + (r.lanes ? `, ${r.lanes} lanes per unit` : '');
 
 const corpus = corpusFromBytes(readFileSync(new URL('../../data/tinyshakespeare.txt', import.meta.url)), 'tinyshakespeare');
 const V = corpus.vocab.size;
@@ -135,7 +143,7 @@ const CELL_CASES: Array<[string, number, Partial<ModelConfig>]> = [
   ['rnn, 2 layers, dropout 0.3, embedding 7, batch 3', 3, { layers: 2, dropout: 0.3, embedSize: 7 }],
 ];
 
-describe.each([RECURRENCES[0], RECURRENCES[2]].map((r) => [name(r), r] as const))(
+describe.each([RECURRENCES[0], RECURRENCES[2], RECURRENCES[3], RECURRENCES[4]].map((r) => [name(r), r] as const))(
   'every cell: GPU step equals the CPU step, recurrence %s',
   (_, recurrence) => {
     it.each(CELL_CASES)('%s, hidden 33', async (_, B, model) => {

@@ -16,7 +16,8 @@ import { KernelCheckError, randomArray, type Binding, type KernelCase, type Kern
 // (ceil(H / WG), B), one dispatch per step with range [t, t+1), backward from T-1 down to 0), where after
 // every step the rows written so far must match and the rows not yet written must still be NaN; and
 // persistent (workgroups (1, B), one dispatch with range [0, T)) at WG 4 (units loop over H) and WG 64, and
-// at WG 64 over two ranges, the way a scheduler would split a window.
+// at WG 64 over two ranges, the way a scheduler would split a window. The forward kernels are checked with
+// several lanes per unit too (KL, whose partial sums meet in workgroup memory).
 //
 // Tolerances, |gpu - cpu| <= atol + rtol |cpu|: the CPU twins accumulate in float64 and store float32; the
 // GPU sums up to 4H = 1028 float32 products of size ~1/sqrt(H) (weights scaled so pre-activations are
@@ -38,15 +39,26 @@ interface Mode {
   name: string;
   WG: number;
   perStep: boolean;
+  /** Lanes per unit in the forward kernels (KL): 1 reads rows apart, more read a row's floats side by side. */
+  lanes?: number;
   /** Persistent over two ranges, [0, floor(T/2)) and the rest (in reverse order for backward): a window in chunks. */
   split?: boolean;
 }
 
-const MODES: Mode[] = [
+/** The backward kernels read Whh by columns, already side by side, and take no lanes. */
+const BACKWARD_MODES: Mode[] = [
   { name: 'per-step', WG: 64, perStep: true },
   { name: 'persistent WG 4', WG: 4, perStep: false },
   { name: 'persistent WG 64', WG: 64, perStep: false },
   { name: 'persistent WG 64 in two ranges', WG: 64, perStep: false, split: true },
+];
+
+/** KL = WG (one unit per pass), KL < WG, and KL past H (lanes with nothing to add). */
+const FORWARD_MODES: Mode[] = [
+  ...BACKWARD_MODES,
+  { name: 'per-step 16 lanes', WG: 64, perStep: true, lanes: 16 },
+  { name: 'persistent WG 4 4 lanes', WG: 4, perStep: false, lanes: 4 },
+  { name: 'persistent WG 64 8 lanes in two ranges', WG: 64, perStep: false, lanes: 8, split: true },
 ];
 
 const FORWARD_TOL = { atol: 2e-5, rtol: 1e-4 };
@@ -80,7 +92,7 @@ async function checkRecurrence(
   bindings: (range: Uint32Array, current: Float32Array[]) => Binding[],
 ): Promise<void> {
   const tol = backward ? BACKWARD_TOL : FORWARD_TOL;
-  const withWG = { ...constants, WG: mode.WG };
+  const withWG = { ...constants, WG: mode.WG, ...(mode.lanes ? { KL: mode.lanes } : {}) };
   let current = states.map((s) => s.initial);
   if (!mode.perStep) {
     const m = Math.floor(T / 2); // 0 when T = 1: an empty range first
@@ -135,8 +147,9 @@ function cellCases(
   group: string,
   run: (k: KernelComparisons, rng: Rng, shape: [number, number, number], mode: Mode) => Promise<void>,
 ): KernelCase[] {
+  const modes = group.endsWith('_backward') ? BACKWARD_MODES : FORWARD_MODES;
   return CELL_SHAPES.flatMap((shape) =>
-    MODES.map((mode) => ({
+    modes.map((mode) => ({
       group,
       name: `T=${shape[0]} B=${shape[1]} H=${shape[2]} ${mode.name}`,
       run: (k: KernelComparisons, rng: Rng) => run(k, rng, shape, mode),
