@@ -68,10 +68,17 @@ export class MatmulCase {
     const { device } = this.ctx;
     const { batch, M, N, K, transA, transB, aOffset, bOffset } = this.call;
     upload(device.queue, this.cBuf, new Float32Array(batch * M * N).fill(NaN));
+    let pipeline: GPUComputePipeline;
+    try {
+      pipeline = await this.pipeline(variant);
+    } catch (e) {
+      // Over the device's limits (256 invocations in compatibility mode), or rejected by its compiler.
+      return { maxError: Infinity, ok: false, error: (e as Error).message };
+    }
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    this.encode(pass, variant, 1);
+    this.encode(pass, pipeline, 1);
     pass.end();
     const readback = this.buffer(this.cBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     encoder.copyBufferToBuffer(this.cBuf, 0, readback, 0, this.cBytes);
@@ -128,10 +135,11 @@ export class MatmulCase {
 
   private async timePass(variant: MatmulVariant, reps: number): Promise<number> {
     const { device } = this.ctx;
+    const pipeline = await this.pipeline(variant);
     const encoder = device.createCommandEncoder();
     if (this.timing === 'wall-clock') {
       const pass = encoder.beginComputePass();
-      this.encode(pass, variant, reps);
+      this.encode(pass, pipeline, reps);
       pass.end();
       const t0 = performance.now();
       device.queue.submit([encoder.finish()]);
@@ -144,7 +152,7 @@ export class MatmulCase {
     const pass = encoder.beginComputePass({
       timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
     });
-    this.encode(pass, variant, reps);
+    this.encode(pass, pipeline, reps);
     pass.end();
     encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
     encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
@@ -156,17 +164,12 @@ export class MatmulCase {
     return Number(end - begin) / 1e6;
   }
 
-  private encode(pass: GPUComputePassEncoder, variant: MatmulVariant, reps: number): void {
+  private pipeline(variant: MatmulVariant): Promise<GPUComputePipeline> {
     const { M, N, K, transA, transB, aOffset, bOffset } = this.call;
-    const pipeline = this.lib.pipeline(variant, {
-      M,
-      N,
-      K,
-      TRANS_A: transA,
-      TRANS_B: transB,
-      A_OFFSET: aOffset,
-      B_OFFSET: bOffset,
-    });
+    return this.lib.pipeline(variant, { M, N, K, TRANS_A: transA, TRANS_B: transB, A_OFFSET: aOffset, B_OFFSET: bOffset });
+  }
+
+  private encode(pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, reps: number): void {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bind(this.ctx.device, pipeline, [this.aBuf, this.bBuf, this.biasBuf, this.cBuf]));
     for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(...matmulWorkgroups(this.call));

@@ -5,7 +5,7 @@ import { DECODER_BIAS, DECODER_WEIGHT, ENCODER, layerInputSize, layerTensorNames
 import { upload, type BufferPool } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError } from './device.ts';
-import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import { ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
 import { packInputs } from './pack_inputs.ts';
 import type { Recurrence } from './recurrence.ts';
@@ -116,8 +116,7 @@ export class ModelProgram {
       resources: (GPUBuffer | GPUBufferBinding)[],
       workgroups: [number, number, number],
     ) => {
-      const pipeline = lib.pipeline(kernel, constants);
-      list.push({ kernel, pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
+      list.push(lib.dispatch(kernel, constants, resources, workgroups));
     };
     const noBias = storage('no bias', 4);
     // c (+)= op(a) op(b) (+ bias); a and b may start inside their buffers (element offsets).
