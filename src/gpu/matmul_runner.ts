@@ -1,3 +1,4 @@
+import { derivedTolerance, matmulArithmetic } from './kernel_checks/accuracy.ts';
 import { matmul as cpuMatmul } from '../cpu/matmul.ts';
 import { Rng } from '../model/rng.ts';
 import { upload } from './buffers.ts';
@@ -18,9 +19,9 @@ export interface MatmulCheck {
   error?: string;
 }
 
-/** Inputs are uniform in [-1, 1], so the rounding error of a sum of K products grows like sqrt(K). */
+/** Inputs are uniform in [-1, 1]: the kernel checks' tolerance, derived from WGSL's accuracy (accuracy.ts). */
 export function matmulTolerance(K: number): { atol: number; rtol: number } {
-  return { atol: 4e-5 * Math.sqrt(K), rtol: 1e-4 };
+  return derivedTolerance(matmulArithmetic(K));
 }
 
 export type TimingMethod = 'timestamp-query' | 'wall-clock';
