@@ -1,9 +1,11 @@
 // One character of a sample: from the logits (V,) of the step just run, pick argmax, or the first id whose
 // cumulative softmax(logits / temperature) exceeds u * sum, with u from xoshiro128** (the generator of
-// src/model/rng.ts, its state (4,) kept in `rng` and advanced here, started from the CPU generator's
+// src/model/rng.ts, its state (4,) kept in ids[1..4] and advanced here, started from the CPU generator's
 // state so both backends draw the same numbers). The id becomes the next step's input (inputs[0]) and is
-// appended to ids: ids[0] counts the ids drawn so far, ids[1 + n] is the n-th. With top-k or top-p on, the
-// draw is from the filtered weights of src/cpu/sample_filter.ts (kept in `weights`, (V,)). One invocation.
+// appended to ids: ids[0] counts the ids drawn so far, ids[RNG_END + n] is the n-th. With top-k or top-p
+// on, the draw is from the filtered weights of src/cpu/sample_filter.ts (kept in `weights`, (V,)). One
+// invocation. The generator shares the ids' buffer so that the kernel binds 4 storage buffers: OpenGL ES
+// 3.1 guarantees no more to a compute shader, and WebGPU adapters on it (compatibility mode) offer 4.
 // CPU twins: drawCategorical in src/cpu/sample.ts, drawTopKTopP in src/cpu/sample_filter.ts.
 
 override V: u32;
@@ -17,10 +19,11 @@ struct Request {
 
 @group(0) @binding(0) var<uniform> request: Request;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read_write> rng: array<u32, 4>;
-@group(0) @binding(3) var<storage, read_write> inputs: array<u32>;
-@group(0) @binding(4) var<storage, read_write> ids: array<u32>;
-@group(0) @binding(5) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(2) var<storage, read_write> inputs: array<u32>;
+@group(0) @binding(3) var<storage, read_write> ids: array<u32>; // [count, rng state (4), ids drawn...]
+@group(0) @binding(4) var<storage, read_write> weights: array<f32>;
+
+const RNG_END = 5u;
 
 // rank(v): how many ids have a larger logit, or an equal one and a lower id (0 = the most likely).
 fn rank(v: u32) -> u32 {
@@ -66,7 +69,7 @@ fn rotl(x: u32, k: u32) -> u32 {
 }
 
 fn nextU32() -> u32 {
-  var s = vec4<u32>(rng[0], rng[1], rng[2], rng[3]);
+  var s = vec4<u32>(ids[1], ids[2], ids[3], ids[4]);
   let result = rotl(s.y * 5u, 7u) * 9u;
   let t = s.y << 9u;
   s.z ^= s.x;
@@ -75,10 +78,10 @@ fn nextU32() -> u32 {
   s.x ^= s.w;
   s.z ^= t;
   s.w = rotl(s.w, 11u);
-  rng[0] = s.x;
-  rng[1] = s.y;
-  rng[2] = s.z;
-  rng[3] = s.w;
+  ids[1] = s.x;
+  ids[2] = s.y;
+  ids[3] = s.z;
+  ids[4] = s.w;
   return result;
 }
 
@@ -108,7 +111,7 @@ fn main() {
     }
   }
   let n = ids[0];
-  ids[1u + n] = best;
+  ids[RNG_END + n] = best;
   ids[0] = n + 1u;
   inputs[0] = best;
 }

@@ -24,11 +24,21 @@ export function parseAdapterChoice(value: string | undefined): AdapterChoice {
 // collected while a device made from it is alive, so every instance is kept for the life of the process.
 const instances: GPU[] = [];
 
-async function requestAdapter(): Promise<GPUAdapter | null> {
+/**
+ * 'core' is WebGPU as the kernels are written for; 'compatibility' asks for an adapter in WebGPU's
+ * compatibility mode (smaller limits, for older drivers such as OpenGL ES and Direct3D 11), which Dawn
+ * gives on any backend: tests run the trainer on it.
+ */
+export type FeatureLevel = 'core' | 'compatibility';
+
+async function requestAdapter(featureLevel: FeatureLevel = 'core'): Promise<GPUAdapter | null> {
   // A new instance per try: the Vulkan loader reads VK_ICD_FILENAMES when an instance is created.
   const gpu = create([]);
   instances.push(gpu);
-  return gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const options = { powerPreference: 'high-performance' } as const;
+  if (featureLevel === 'compatibility') return gpu.requestAdapter({ ...options, featureLevel });
+  // Where the drivers can only do compatibility mode, that adapter rather than none.
+  return (await gpu.requestAdapter(options)) ?? gpu.requestAdapter({ ...options, featureLevel: 'compatibility' });
 }
 
 function installGlobals(): void {
@@ -54,10 +64,10 @@ export async function findHardwareAdapter(): Promise<{ adapter: GPUAdapter | nul
   return { adapter, why: 'a hardware adapter was found' };
 }
 
-export async function acquireNodeAdapter(choice: AdapterChoice): Promise<GPUAdapter> {
+export async function acquireNodeAdapter(choice: AdapterChoice, featureLevel: FeatureLevel = 'core'): Promise<GPUAdapter> {
   installGlobals();
   if (choice !== 'swiftshader') {
-    const adapter = await requestAdapter();
+    const adapter = await requestAdapter(featureLevel);
     if (adapter) return adapter;
     if (choice === 'gpu') {
       throw new NoAdapterError(
@@ -71,7 +81,7 @@ export async function acquireNodeAdapter(choice: AdapterChoice): Promise<GPUAdap
     );
   }
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  const adapter = await requestAdapter();
+  const adapter = await requestAdapter(featureLevel);
   if (!adapter) {
     throw new NoAdapterError(
       `SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is the Vulkan loader installed? (\`apt-get install libvulkan1\`)`,

@@ -5,7 +5,7 @@ import type { ParamLayout } from '../model/layout.ts';
 import type { Rng } from '../model/rng.ts';
 import { BufferPool, upload } from './buffers.ts';
 import type { GpuContext } from './device.ts';
-import { bind, KernelLibrary, type ShaderSource } from './kernels.ts';
+import { KernelLibrary, type ShaderSource } from './kernels.ts';
 import { chooseMatmuls, memoryCache, type KernelChoiceCache } from './kernel_choice.ts';
 import { ALL_MATMUL_VARIANTS } from './matmul_variants.ts';
 import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.ts';
@@ -108,13 +108,7 @@ export class GpuBackend implements Backend {
     this.lossState = this.pool.storage('lossState', 8);
     this.lossReadback = this.pool.readback('loss readback', LOSS_READBACK_BYTES);
     this.optimizer = new GpuOptimizer(lib, this.pool, train, this.params, this.grads, layout.totalFloats);
-    const loss = lib.pipeline('loss_reduce', { R: T * B, SCALE: 1 / B });
-    this.lossDispatch = {
-      kernel: 'loss_reduce',
-      pipeline: loss,
-      bindGroup: bind(this.device, loss, [this.program.rowLoss, this.lossState]),
-      workgroups: [1, 1, 1],
-    };
+    this.lossDispatch = lib.dispatch('loss_reduce', { R: T * B, SCALE: 1 / B }, [this.program.rowLoss, this.lossState], [1, 1, 1]);
     this.transfer = new StateTransfer(
       this.pool,
       { params: this.params, optimizerState: this.optimizer.state, layers: this.program.layers, lossState: this.lossState },
@@ -147,6 +141,7 @@ export class GpuBackend implements Backend {
     const recurrence =
       options.recurrence ?? (await chooseRecurrenceByProbe(ctx, lib, source, shape, options.kernelCache ?? processKernelCache)).recurrence;
     const backend = new GpuBackend(ctx, lib, config, train, layout, { ...options, recurrence }, kernels);
+    await lib.ready();
     await backend.checkErrors();
     return backend;
   }
@@ -225,7 +220,7 @@ export class GpuBackend implements Backend {
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {
-    this.sampler ??= new Sampler(this.lib, this.pool, this.config, this.layout, this.params, this.kernels, this.recurrence);
+    this.sampler ??= await Sampler.create(this.lib, this.pool, this.config, this.layout, this.params, this.kernels, this.recurrence);
     const encoder = this.device.createCommandEncoder();
     const H4 = this.config.hiddenSize * 4;
     const into = this.sampler.program.layers;
@@ -273,6 +268,7 @@ export class GpuBackend implements Backend {
       this.lib,
       this.pool,
     );
+    await this.lib.ready();
     const losses = await this.evaluator.run(
       ids,
       (encoder) => this.submit(encoder),

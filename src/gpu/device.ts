@@ -34,22 +34,36 @@ export function describeAdapter(info: GPUAdapterInfo): string {
   return parts.length > 0 ? parts.join(' / ') : 'unknown adapter';
 }
 
-export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
+export interface OpenDeviceOptions {
+  /**
+   * 'adapter' (the default): the adapter's own limits for what the model uses. 'default': none asked for,
+   * so a device with WebGPU's default limits, or on a compatibility-mode adapter its smaller compatibility
+   * defaults (128 invocations per workgroup): what tests use to run the smallest device a user can have.
+   */
+  limits?: 'adapter' | 'default';
+}
+
+export async function openDevice(adapter: GPUAdapter, options: OpenDeviceOptions = {}): Promise<GpuContext> {
   const l = adapter.limits;
   const hasTimestampQuery = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
     requiredFeatures: hasTimestampQuery ? ['timestamp-query'] : [],
-    requiredLimits: {
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxBufferSize: l.maxBufferSize,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-    },
+    requiredLimits:
+      options.limits === 'default'
+        ? {}
+        : {
+            maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+            maxBufferSize: l.maxBufferSize,
+            maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+            maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+            maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+            maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+            maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          },
   });
   const info = adapter.info;
+  // The device's limits, not the adapter's: a compatibility-mode device can have fewer than its adapter.
+  const dl = device.limits;
   return {
     device,
     adapterName: describeAdapter(info),
@@ -59,7 +73,7 @@ export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
       device: info.device,
       description: info.description,
       fallback: isCpuAdapter(adapter),
-      limits: { storageBuffers: l.maxStorageBuffersPerShaderStage, invocations: l.maxComputeInvocationsPerWorkgroup },
+      limits: { storageBuffers: dl.maxStorageBuffersPerShaderStage, invocations: dl.maxComputeInvocationsPerWorkgroup },
     }),
     isCpuAdapter: isCpuAdapter(adapter),
     hasTimestampQuery,

@@ -1,18 +1,19 @@
 import { upload, type BufferPool } from './buffers.ts';
-import { bind, type KernelLibrary } from './kernels.ts';
-import { ModelProgram } from './model_program.ts';
+import type { KernelLibrary } from './kernels.ts';
+import { ModelProgram, type Dispatch } from './model_program.ts';
 
 const EVAL_WINDOWS_PER_SUBMIT = 256;
 
 /**
  * Forward-only passes over a whole text with batch 1, carrying the state from window to window. The text
  * is uploaded once; each window copies its slice into the program's inputs and its loss into a per-window
- * slot, so a whole chunk of windows is one submit and the losses are read back once.
+ * slot, so a whole chunk of windows is one submit and the losses are read back once. Its dispatches are
+ * recorded in the constructor; the caller awaits the library's ready() before run().
  */
 export class Evaluator {
   private readonly lossState: GPUBuffer;
-  private readonly lossReduce: GPUComputePipeline;
-  private readonly lossBindGroup: GPUBindGroup;
+  /** A window: the program's forward, then its loss into lossState. */
+  private readonly window: Dispatch[];
 
   constructor(
     private readonly program: ModelProgram,
@@ -20,8 +21,8 @@ export class Evaluator {
     private readonly pool: BufferPool,
   ) {
     this.lossState = pool.storage('eval loss', 8);
-    this.lossReduce = lib.pipeline('loss_reduce', { R: program.T, SCALE: 1 });
-    this.lossBindGroup = bind(lib.device, this.lossReduce, [program.rowLoss, this.lossState]);
+    const lossReduce = lib.dispatch('loss_reduce', { R: program.T, SCALE: 1 }, [program.rowLoss, this.lossState], [1, 1, 1]);
+    this.window = [...program.forward, lossReduce];
   }
 
   async run(
@@ -50,10 +51,7 @@ export class Evaluator {
       encoder.copyBufferToBuffer(allInputs, w * T * 4, p.inputs, 0, T * 4);
       encoder.copyBufferToBuffer(allTargets, w * T * 4, p.targets, 0, T * 4);
       const pass = encoder.beginComputePass();
-      ModelProgram.encode(pass, p.forward);
-      pass.setPipeline(this.lossReduce);
-      pass.setBindGroup(0, this.lossBindGroup);
-      pass.dispatchWorkgroups(1);
+      ModelProgram.encode(pass, this.window);
       pass.end();
       p.encodeCarry(encoder);
       encoder.copyBufferToBuffer(this.lossState, 0, losses, w * 4, 4);

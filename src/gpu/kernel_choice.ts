@@ -74,10 +74,14 @@ export class MatmulChoice {
     readonly probes: Record<string, ShapeProbe>,
   ) {}
 
-  /** The fastest variant that passed on this shape and whose preconditions the call meets. */
+  /**
+   * The fastest variant that passed on this shape and whose preconditions the call meets; else
+   * matmul_blocked8, which runs any call in 4 invocations, within every device's limits (matmul_naive's 256
+   * are over compatibility mode's 128).
+   */
   pick(call: MatmulCall): MatmulVariant {
     const ranking = this.shapes[shapeKey(call)] ?? this.fallback();
-    return ranking.find((v) => matmulUnmet(v, call) === null) ?? 'matmul_naive';
+    return ranking.find((v) => matmulUnmet(v, call) === null) ?? 'matmul_blocked8';
   }
 
   /** For a shape nobody probed: the variant for any call that won most often here. */

@@ -1,7 +1,8 @@
 // The one place shader text becomes pipelines. WGSL files are complete programs whose sizes are
 // `override` constants; this loader sets them at pipeline creation (after checking what the pipeline needs
 // against the device's limits) and caches modules and pipelines, so the scheduler builds everything once,
-// up front.
+// up front. Pipelines are only ever built asynchronously: builders record dispatches (dispatch()), which
+// start their pipelines at once, and one `await lib.ready()` after building completes them all.
 
 import { checkKernelLimits, kernelNeeds } from './kernel_needs.ts';
 
@@ -19,7 +20,8 @@ export interface KernelLibraryOptions {
 
 export class KernelLibrary {
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly pending: KernelDispatch[] = [];
   private readonly compilation = new Map<string, Promise<GPUCompilationInfo>>();
   /**
    * Shaders whose `override` constants are written into the source as `const`s, one module per set of
@@ -34,22 +36,77 @@ export class KernelLibrary {
     private readonly options: KernelLibraryOptions = {},
   ) {}
 
-  pipeline(name: string, constants: Constants): GPUComputePipeline {
+  /**
+   * The pipeline of `name` with `constants`, built once through createComputePipelineAsync (the browsers'
+   * preferred path: it compiles off the main thread, and a failure comes back as a rejected promise rather
+   * than an invalid object). Its needs are checked against the device's limits first.
+   */
+  pipeline(name: string, constants: Constants): Promise<GPUComputePipeline> {
+    try {
+      return this.start(name, constants);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * A dispatch for a builder that records its dispatches synchronously (ModelProgram, the optimizer): its
+   * limits are checked now, so a model that cannot run is refused while it is being built; its pipeline is
+   * started now, concurrently with the others; its pipeline and bind group exist once ready() resolves.
+   */
+  dispatch(kernel: string, constants: Constants, resources: BindingResource[], workgroups: [number, number, number]): KernelDispatch {
+    const d = new KernelDispatch(kernel, workgroups, this.start(kernel, constants), resources);
+    this.pending.push(d);
+    return d;
+  }
+
+  /** Completes every dispatch recorded since the last call; rejects with the first pipeline that failed. */
+  async ready(): Promise<void> {
+    const pending = this.pending.splice(0);
+    await Promise.all(pending.map((d) => d.complete(this.device)));
+  }
+
+  private start(name: string, constants: Constants): Promise<GPUComputePipeline> {
     const key = `${name}:${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       checkKernelLimits(name, kernelNeeds(this.source(name), constants), this.device.limits);
-      const inSource = this.options.constantsInSource === true || this.inSource.has(name);
-      const overrides: Record<string, number> = {};
-      if (!inSource) for (const [k, v] of Object.entries(constants)) overrides[k] = typeof v === 'boolean' ? Number(v) : v;
-      pipeline = this.device.createComputePipeline({
-        label: key,
-        layout: 'auto',
-        compute: { module: inSource ? this.module(name, constants) : this.module(name), entryPoint: 'main', constants: overrides },
-      });
+      pipeline = this.build(name, constants, key);
+      // Marked handled here: a builder that throws part-way leaves started pipelines nobody awaits.
+      pipeline.catch(() => undefined);
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
+  }
+
+  private async build(name: string, constants: Constants, key: string): Promise<GPUComputePipeline> {
+    const create = (inSource: boolean) => {
+      const overrides: Record<string, number> = {};
+      if (!inSource) for (const [k, v] of Object.entries(constants)) overrides[k] = typeof v === 'boolean' ? Number(v) : v;
+      const module = inSource ? this.module(name, constants) : this.module(name);
+      return this.device.createComputePipelineAsync({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants: overrides },
+      });
+    };
+    const inSource = this.options.constantsInSource === true || this.inSource.has(name);
+    try {
+      return await create(inSource);
+    } catch (e) {
+      // A compiler that rejects override-sized arrays may do so only when the pipeline is built: the same
+      // fallback as checkCompilation's, and the shader's own error (with its line) when that fails too.
+      if (!inSource) {
+        const fallback = await create(true).catch(() => null);
+        if (fallback) {
+          this.inSource.add(name);
+          return fallback;
+        }
+      }
+      const error = await this.firstError(inSource ? key : name, inSource ? this.module(name, constants) : this.module(name));
+      if (error) throw new ShaderError(`shaders/${name}.wgsl:${error.lineNum}:${error.linePos}: ${error.message}`);
+      throw new ShaderError(`shaders/${name}.wgsl with ${JSON.stringify(constants)}: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -120,9 +177,44 @@ export function grid2d(count: number, maxPerDim: number): [number, number] {
   return [ceilDiv(count, y), y];
 }
 
-export function bind(device: GPUDevice, pipeline: GPUComputePipeline, resources: (GPUBuffer | GPUBufferBinding)[]): GPUBindGroup {
+export type BindingResource = GPUBuffer | GPUBufferBinding;
+
+export function bind(device: GPUDevice, pipeline: GPUComputePipeline, resources: BindingResource[]): GPUBindGroup {
   return device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: resources.map((r, binding) => ({ binding, resource: 'buffer' in r ? r : { buffer: r } })),
   });
+}
+
+/**
+ * One dispatch of a program (the shape of model_program.ts's Dispatch) whose pipeline is still being built:
+ * reading its pipeline or bind group before KernelLibrary.ready() has resolved is a bug, and says so.
+ */
+export class KernelDispatch {
+  private built: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } | null = null;
+
+  constructor(
+    readonly kernel: string,
+    readonly workgroups: [number, number, number],
+    private readonly building: Promise<GPUComputePipeline>,
+    private readonly resources: BindingResource[],
+  ) {}
+
+  get pipeline(): GPUComputePipeline {
+    return this.done().pipeline;
+  }
+
+  get bindGroup(): GPUBindGroup {
+    return this.done().bindGroup;
+  }
+
+  async complete(device: GPUDevice): Promise<void> {
+    const pipeline = await this.building;
+    this.built = { pipeline, bindGroup: bind(device, pipeline, this.resources) };
+  }
+
+  private done(): { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } {
+    if (!this.built) throw new Error(`${this.kernel}: encoded before KernelLibrary.ready() built its pipeline`);
+    return this.built;
+  }
 }

@@ -5,7 +5,7 @@ import { DECODER_BIAS, DECODER_WEIGHT, ENCODER, layerInputSize, layerTensorNames
 import { upload, type BufferPool } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError } from './device.ts';
-import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import { ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import { LayerGradsBinder } from './layer_grads.ts';
 import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
 import { packInputs } from './pack_inputs.ts';
@@ -120,8 +120,7 @@ export class ModelProgram {
       resources: (GPUBuffer | GPUBufferBinding)[],
       workgroups: [number, number, number],
     ) => {
-      const pipeline = lib.pipeline(kernel, constants);
-      list.push({ kernel, pipeline, bindGroup: bind(device, pipeline, resources), workgroups });
+      list.push(lib.dispatch(kernel, constants, resources, workgroups));
     };
     // c (R, N) = x (R, K) W^T + bias, x starting inside its buffer: the input projections and the logits.
     const linear = (c: GPUBuffer, x: Rows, W: GPUBufferBinding, bias: GPUBufferBinding, N: number, K: number) => {

@@ -1,7 +1,7 @@
 import type { TrainConfig } from '../model/config.ts';
 import { NO_CLIP, OPTIMIZERS, optimizerStateFloats, SETTINGS_FLOATS } from '../model/optimizers.ts';
 import { BufferPool, upload } from './buffers.ts';
-import { bind, ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
+import { ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import type { Dispatch } from './model_program.ts';
 
 // The optimizer on the GPU: its state (S flat buffers in the parameters' layout, one GPU buffer of S * N
@@ -52,30 +52,12 @@ export class GpuOptimizer {
       const partials = pool.storage('gradient norm partials', NP * 4);
       const normSettings = pool.uniform('clip norm settings', 16);
       upload(device.queue, normSettings, new Float32Array([train.clipNorm, 0, 0, 0]));
-      const partial = lib.pipeline('grad_norm_partial', { N, NP });
-      this.dispatches.push({
-        kernel: 'grad_norm_partial',
-        pipeline: partial,
-        bindGroup: bind(device, partial, [grads, partials]),
-        workgroups: [NP, 1, 1],
-      });
-      const scale = lib.pipeline('clip_scale', { NP });
-      this.dispatches.push({
-        kernel: 'clip_scale',
-        pipeline: scale,
-        bindGroup: bind(device, scale, [normSettings, partials, clipNorm]),
-        workgroups: [1, 1, 1],
-      });
+      this.dispatches.push(lib.dispatch('grad_norm_partial', { N, NP }, [grads, partials], [NP, 1, 1]));
+      this.dispatches.push(lib.dispatch('clip_scale', { NP }, [normSettings, partials, clipNorm], [1, 1, 1]));
     }
     const kernel = `${type}_update`;
-    const update = lib.pipeline(kernel, { N, WG });
     const [x, y] = grid2d(ceilDiv(N, WG), device.limits.maxComputeWorkgroupsPerDimension);
-    this.dispatches.push({
-      kernel,
-      pipeline: update,
-      bindGroup: bind(device, update, [this.settings, params, grads, this.state, clipNorm]),
-      workgroups: [x, y, 1],
-    });
+    this.dispatches.push(lib.dispatch(kernel, { N, WG }, [this.settings, params, grads, this.state, clipNorm], [x, y, 1]));
   }
 
   /** Scale 1, norm 0 and the non-finite flag down: for a new model or one set from a (finite) state. */

@@ -5,7 +5,7 @@ import { Rng } from '../model/rng.ts';
 import { upload } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError, type GpuContext } from './device.ts';
-import { bind, ceilDiv, type KernelLibrary } from './kernels.ts';
+import { ceilDiv, type KernelLibrary } from './kernels.ts';
 import { timePass } from './pass_timer.ts';
 import { PER_STEP_WG, recurrenceConstants, type Recurrence } from './recurrence.ts';
 
@@ -124,7 +124,7 @@ export class RecurrenceCase {
     device.pushErrorScope('validation');
     let dispatches: Dispatch[];
     try {
-      dispatches = this.encodeList(r);
+      dispatches = await this.encodeList(r);
     } catch (e) {
       await device.popErrorScope();
       if (e instanceof GpuLimitError) throw e; // the caller tells a device limit from a wrong kernel
@@ -158,7 +158,7 @@ export class RecurrenceCase {
 
   /** Milliseconds per forward + backward with `r`: once alone, then the median of a few timed repeats. */
   async time(r: Recurrence, opts: { samples: number; targetMs: number; maxReps: number; enoughMs?: number }): Promise<number> {
-    const d = this.encodeList(r);
+    const d = await this.encodeList(r);
     const once = await timePass(this.ctx, (pass) => encode(pass, d));
     if (once > (opts.enoughMs ?? Infinity)) return once;
     const reps = Math.max(1, Math.min(opts.maxReps, Math.round(opts.targetMs / Math.max(once, 1e-3))));
@@ -239,25 +239,26 @@ export class RecurrenceCase {
     return { ok, maxError };
   }
 
-  /** The dispatches of forward then backward, as ModelProgram encodes them for `r`. */
-  private encodeList(r: Recurrence): Dispatch[] {
+  /** The dispatches of forward then backward, as ModelProgram encodes them for `r`, their pipelines built. */
+  private async encodeList(r: Recurrence): Promise<Dispatch[]> {
     const key = JSON.stringify(r);
-    let list = this.dispatches.get(key);
-    if (list) return list;
+    const cached = this.dispatches.get(key);
+    if (cached) return cached;
     const { T, B, H } = this;
     const cell = GPU_CELLS[this.cell];
     const range = (slot: number) => ({ ...this.gpu, range: { buffer: this.gpu.range.buffer, offset: RANGE_SLOT * slot, size: 8 } });
-    list = [];
+    const list: Dispatch[] = [];
     for (const backward of [false, true]) {
       const kernel = `${this.cell}_${backward ? 'backward' : 'forward'}`;
       const T0: Record<string, number> = backward ? { T, B, H } : { B, H };
-      const pipeline = this.lib.pipeline(kernel, { ...T0, ...recurrenceConstants(r, backward) });
+      const constants = { ...T0, ...recurrenceConstants(r, backward) };
       const resources = (slot: number) => (backward ? cell.backward(range(slot)) : cell.forward(range(slot)));
       const add = (slot: number, workgroups: [number, number, number]) =>
-        list!.push({ pipeline, bindGroup: bind(this.ctx.device, pipeline, resources(slot)), workgroups });
+        list.push(this.lib.dispatch(kernel, constants, resources(slot), workgroups));
       if (r.kind === 'persistent') add(0, [1, B, 1]);
       else for (let i = 0; i < T; i++) add(1 + (backward ? T - 1 - i : i), [ceilDiv(H, PER_STEP_WG), B, 1]);
     }
+    await this.lib.ready();
     this.dispatches.set(key, list);
     return list;
   }

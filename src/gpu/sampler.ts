@@ -9,6 +9,9 @@ import type { Recurrence } from './recurrence.ts';
 /** Characters per command buffer: a long sample is several submits, so no one runs into a driver's watchdog. */
 export const SAMPLE_STEPS_PER_SUBMIT = 256;
 
+/** sample_draw's ids buffer: [count, generator state (4), the ids drawn]; see shaders/sample_draw.wgsl. */
+const IDS_START = 5;
+
 /**
  * Sampling on the GPU with no round trip per character: a forward-only program of one step and one stream,
  * then sample_draw, which writes the drawn id straight into the program's input. The sample (prime, then
@@ -16,33 +19,40 @@ export const SAMPLE_STEPS_PER_SUBMIT = 256;
  * command buffer, and read back once at the end.
  */
 export class Sampler {
-  readonly program: ModelProgram;
   private readonly request: GPUBuffer;
-  private readonly rng: GPUBuffer;
   private readonly weights: GPUBuffer;
-  private readonly draw: GPUComputePipeline;
   private ids: GPUBuffer | null = null;
   private prime: GPUBuffer | null = null;
   private readback: GPUBuffer | null = null;
   private capacity = 0;
   private bindGroup: GPUBindGroup | null = null;
 
-  constructor(
-    private readonly lib: KernelLibrary,
-    private readonly pool: BufferPool,
+  /** The sampler with its pipelines built. */
+  static async create(
+    lib: KernelLibrary,
+    pool: BufferPool,
     config: ModelConfig,
     layout: ParamLayout,
     params: GPUBuffer,
     kernels: KernelChoice,
     recurrence: Recurrence,
+  ): Promise<Sampler> {
+    const program = new ModelProgram(lib, pool, config, layout, 1, 1, params, null, kernels, recurrence);
+    const [draw] = await Promise.all([lib.pipeline('sample_draw', { V: config.vocabSize }), lib.ready()]);
+    return new Sampler(lib, pool, config, program, draw);
+  }
+
+  private constructor(
+    private readonly lib: KernelLibrary,
+    private readonly pool: BufferPool,
+    config: ModelConfig,
+    readonly program: ModelProgram,
+    private readonly draw: GPUComputePipeline,
   ) {
-    this.program = new ModelProgram(lib, pool, config, layout, 1, 1, params, null, kernels, recurrence);
     // The step's target is ignored (>= V): its loss and gradient are never used.
     upload(lib.device.queue, this.program.targets, new Uint32Array([0xffffffff]));
     this.request = pool.uniform('sample request', 16);
-    this.rng = pool.storage('sample rng', 16);
     this.weights = pool.storage('sample weights', config.vocabSize * 4);
-    this.draw = lib.pipeline('sample_draw', { V: config.vocabSize });
   }
 
   /**
@@ -51,19 +61,12 @@ export class Sampler {
    */
   run(encoder: GPUCommandEncoder, req: SampleRequest, rngState: number[], submit: (e: GPUCommandEncoder) => void): GPUBuffer {
     const P = req.primeIds.length;
-    if (req.length + 1 > this.capacity || P > this.capacity) {
-      this.capacity = Math.max(req.length + 1, P, 256);
+    if (req.length + IDS_START > this.capacity || P > this.capacity) {
+      this.capacity = Math.max(req.length + IDS_START, P, 256);
       this.ids = this.pool.storage('sample ids', this.capacity * 4);
       this.prime = this.pool.storage('sample prime', this.capacity * 4);
       this.readback = this.pool.readback('sample readback', this.capacity * 4);
-      this.bindGroup = bind(this.lib.device, this.draw, [
-        this.request,
-        this.program.logits,
-        this.rng,
-        this.program.inputs,
-        this.ids,
-        this.weights,
-      ]);
+      this.bindGroup = bind(this.lib.device, this.draw, [this.request, this.program.logits, this.program.inputs, this.ids, this.weights]);
     }
     const queue = this.lib.device.queue;
     const request = new ArrayBuffer(16);
@@ -71,7 +74,7 @@ export class Sampler {
     new Uint32Array(request, 4, 2).set([req.argmax ? 1 : 0, req.topK ?? 0]);
     new Float32Array(request, 12, 1)[0] = req.topP ?? 1;
     upload(queue, this.request, request);
-    upload(queue, this.rng, new Uint32Array(rngState));
+    upload(queue, this.ids!, new Uint32Array(rngState), 4);
     upload(queue, this.prime!, req.primeIds);
     encoder.clearBuffer(this.ids!, 0, 4);
     let steps = 0;
@@ -95,7 +98,7 @@ export class Sampler {
       step(false, true);
     }
     for (let n = 0; n < req.length; n++) step(true, n + 1 < req.length);
-    encoder.copyBufferToBuffer(this.ids!, 4, this.readback!, 0, Math.max(4, req.length * 4));
+    encoder.copyBufferToBuffer(this.ids!, IDS_START * 4, this.readback!, 0, Math.max(4, req.length * 4));
     submit(encoder);
     return this.readback!;
   }

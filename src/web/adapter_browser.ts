@@ -11,7 +11,11 @@ async function requestAdapter(): Promise<GPUAdapter> {
       'This browser has no WebGPU (navigator.gpu is missing). Chrome and Edge 113 or newer have it; in Firefox and Safari it may need to be enabled. Training runs on the CPU instead, in WebAssembly: correct, but slower.',
     );
   }
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  // Where the browser offers only WebGPU's compatibility mode (OpenGL ES, Direct3D 11), that adapter: the
+  // engine checks every pipeline against the device's limits and the default model fits them.
+  const options = { powerPreference: 'high-performance' } as const;
+  const adapter =
+    (await navigator.gpu.requestAdapter(options)) ?? (await navigator.gpu.requestAdapter({ ...options, featureLevel: 'compatibility' }));
   if (!adapter) {
     throw new NoWebGpuError(
       'This browser has WebGPU but gave no adapter: the GPU or its driver may be blocked (see chrome://gpu). Training runs on the CPU instead, in WebAssembly: correct, but slower.',

@@ -15,7 +15,10 @@ async function open(): Promise<void> {
   const el = $('adapter');
   try {
     if (!navigator.gpu) throw new NoWebGpuError('This browser has no WebGPU (navigator.gpu is missing): there is nothing to validate.');
-    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    // As the trainer: a compatibility-mode adapter where the browser offers no other (see adapter_browser.ts).
+    const options = { powerPreference: 'high-performance' } as const;
+    const adapter =
+      (await navigator.gpu.requestAdapter(options)) ?? (await navigator.gpu.requestAdapter({ ...options, featureLevel: 'compatibility' }));
     if (!adapter)
       throw new NoWebGpuError('This browser has WebGPU but gave no adapter: the GPU or its driver may be blocked (see chrome://gpu).');
     const name = describeAdapter(adapter.info);

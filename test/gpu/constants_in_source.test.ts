@@ -45,7 +45,7 @@ test('a shader the compiler rejects with overrides but accepts with consts runs 
   await lib.checkCompilation(['probe']);
   const out = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const readback = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const pipeline = lib.pipeline('probe', { K: 21 });
+  const pipeline = await lib.pipeline('probe', { K: 21 });
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   pass.setPipeline(pipeline);

@@ -80,7 +80,7 @@ function defaults(): GPUSupportedLimits {
 
 test('a device with too few storage buffers per stage refuses the LSTM in one line, before building it', async () => {
   const ctx = await gpu();
-  // The device as a compatibility-mode adapter would give it: 4 storage buffers per shader stage.
+  // The device as OpenGL ES 3.1 gives it in compatibility mode: 4 storage buffers per compute shader.
   const limits = { ...pick(ctx.device.limits), maxStorageBuffersPerShaderStage: 4 };
   const limited = new Proxy(ctx.device, {
     get: (device, key) => {

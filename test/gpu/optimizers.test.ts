@@ -166,7 +166,7 @@ describe('the GPU update kernels against torch.optim', () => {
     const readback = make(n + S * n, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     upload(device.queue, params, t('p0'));
     device.queue.writeBuffer(clipNorm, 0, Float32Array.of(1, 0));
-    const pipeline = lib.pipeline(`${type}_update`, { N: n, WG: 64 });
+    const pipeline = await lib.pipeline(`${type}_update`, { N: n, WG: 64 });
     const bindGroup = bind(device, pipeline, [settings, params, grads, state, clipNorm]);
     const scalars = new Float32Array(SETTINGS_FLOATS);
     try {

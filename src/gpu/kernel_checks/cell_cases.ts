@@ -1,3 +1,4 @@
+import { absolute, derivedTolerance, randomSumError, scaled, times, WGSL, type Tolerance } from './accuracy.ts';
 import { gruBackward } from '../../cpu/gru_backward.ts';
 import { gruForward } from '../../cpu/gru_forward.ts';
 import { lstmBackward } from '../../cpu/lstm_backward.ts';
@@ -19,12 +20,10 @@ import { KernelCheckError, randomArray, type Binding, type KernelCase, type Kern
 // at WG 64 over two ranges, the way a scheduler would split a window. The forward kernels are checked with
 // several lanes per unit too (KL, whose partial sums meet in workgroup memory).
 //
-// Tolerances, |gpu - cpu| <= atol + rtol |cpu|: the CPU twins accumulate in float64 and store float32; the
-// GPU sums up to 4H = 1028 float32 products of size ~1/sqrt(H) (weights scaled so pre-activations are
-// O(1)), whose rounding is ~sqrt(H) * 6e-8 typically and H * 6e-8 = 1.5e-5 at worst, plus WGSL exp/tanh,
-// whose accuracy is only loosely specified (a few ulp on SwiftShader, ~1e-6 absolute near 0). States and
-// gates are O(1) and the error compounds over T <= 5 steps, so forward outputs get atol 2e-5, rtol 1e-4;
-// backward gradients grow by up to ~|Whh| per step and carry the forward's rounding in reverse, so 5e-5, 2e-4.
+// Tolerances, |gpu - cpu| <= atol + rtol |cpu|, are derived from WGSL's accuracy (accuracy.ts; see
+// cellTolerance): the CPU twins accumulate in float64 and store float32; the GPU sums H or G H float32
+// products with Whh scaled by 1 / sqrt(H), then applies tanh (whose absolute 1e-5 dominates) and sigmoid,
+// and the error is carried through each of the T steps.
 
 /** [T, B, H]: 1s, one past a SIMD width, around the 64-wide workgroup, H = 257 > 256, and a single stream. */
 const CELL_SHAPES: [number, number, number][] = [
@@ -61,8 +60,40 @@ const FORWARD_MODES: Mode[] = [
   { name: 'persistent WG 64 8 lanes in two ranges', WG: 64, perStep: false, lanes: 8, split: true },
 ];
 
-const FORWARD_TOL = { atol: 2e-5, rtol: 1e-4 };
-const BACKWARD_TOL = { atol: 5e-5, rtol: 2e-4 };
+/**
+ * What one step of a cell does to an output, to first order (accuracy.ts), carried through T steps. Inputs:
+ * xproj, dy and the carried states in [-1, 1], bhh in [-0.5, 0.5], |Whh| <= 1 / sqrt(H) (rows of 2-norm
+ * <= 1), pre-activations clamped to 15 for tanh and 30 for sigmoid.
+ *
+ * Forward: a pre-activation sums H terms of random sign and size <= 1 / sqrt(H), xproj and bhh; then tanh
+ * or sigmoid, and the cell's few products and sums (LSTM: c = f c + i g, h = o tanh(c); GRU: n = tanh(x +
+ * r (W h)), h = (1 - z) n + z h), where f c + i g and (1 - z) n + z h can cancel: the gates' errors count
+ * at the terms' size (c within T + 1).
+ *
+ * Backward: `gradients` is the largest gradient the CPU twin computed (the magnitude the errors scale
+ * with, not an error). dh = dy + Whh^T dgates (+ dc f or dh z) sums G H + 2 terms of random sign whose
+ * squares add up to G D^2 + 1 + D^2; the gate gradients then multiply it by differences such as 1 - h^2
+ * and 1 - f that cancel, so their roundings count at gradient size; LSTM's tanh(c) enters as 1 - tanh(c)^2,
+ * twice its error at that size.
+ */
+function cellTolerance(cell: 'rnn' | 'lstm' | 'gru', backward: boolean, T: number, H: number, gradients: number): Tolerance {
+  const G = { rnn: 1, lstm: 4, gru: 3 }[cell];
+  if (!backward) {
+    const preActivation = randomSumError(H + 2, 1 + 1 + 0.25);
+    const step = {
+      rnn: [preActivation, WGSL.tanh(15)],
+      lstm: [preActivation, absolute(WGSL.sigmoid(30), T + 1), WGSL.tanh(15), times(4, WGSL.rounded), WGSL.tanh(15)],
+      gru: [preActivation, absolute(WGSL.sigmoid(30), 1), times(2, WGSL.rounded), WGSL.tanh(15), times(4, WGSL.rounded)],
+    }[cell];
+    return derivedTolerance({ ops: step, steps: T });
+  }
+  const D = gradients;
+  const dh = randomSumError(G * H + 2, G * D * D + 1 + D * D);
+  const roundings = { rnn: 3, lstm: 10, gru: 8 }[cell];
+  const step = [dh, absolute(times(roundings, WGSL.rounded), D)];
+  if (cell === 'lstm') step.push(scaled(absolute(times(2, WGSL.tanh(15)), 1), D));
+  return derivedTolerance({ ops: step, steps: T });
+}
 
 /** One read-write buffer of a recurrence kernel, stored as rows of `rowLen` floats per step. */
 interface StateBuffer {
@@ -91,7 +122,8 @@ async function checkRecurrence(
   states: StateBuffer[],
   bindings: (range: Uint32Array, current: Float32Array[]) => Binding[],
 ): Promise<void> {
-  const tol = backward ? BACKWARD_TOL : FORWARD_TOL;
+  const gradients = Math.max(...states.map((s) => s.cpu.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+  const tol = cellTolerance(kernel.split('_')[0] as 'rnn' | 'lstm' | 'gru', backward, T, H, gradients);
   const withWG = { ...constants, WG: mode.WG, ...(mode.lanes ? { KL: mode.lanes } : {}) };
   let current = states.map((s) => s.initial);
   if (!mode.perStep) {

@@ -1,3 +1,4 @@
+import { absolute, derivedTolerance, matmulArithmetic, positiveSumError, scaled, times, WGSL } from './accuracy.ts';
 import { inputProjection } from '../../cpu/input_projection.ts';
 import { layerGrads, type LayerGradsShape } from '../../cpu/layer_grads.ts';
 import { lossReduce } from '../../cpu/loss_reduce.ts';
@@ -70,8 +71,8 @@ export function matmulCases(): KernelCase[] {
             );
             const cpuC = c0.slice();
             matmul(cpuC, a.subarray(aOffset), b.subarray(bOffset), withBias ? bias : null, { batch, M, N, K, transA, transB, accumulate });
-            // Sums of K products of numbers in [-1, 1]: error grows with K.
-            k.close(gpuC, cpuC, 1e-5 * Math.sqrt(K) * 4, 1e-4, 'c');
+            const tol = derivedTolerance(matmulArithmetic(K));
+            k.close(gpuC, cpuC, tol.atol, tol.rtol, 'c');
           },
         });
       }
@@ -102,7 +103,9 @@ export function inputProjectionCases(): KernelCase[] {
       );
       const cpu = new Float32Array(R * H);
       inputProjection(cpu, Wxh, bh, ids, R, H, V);
-      k.close(xproj, cpu, 0, 0, 'xproj'); // a gather and one add: exact
+      // A gather and one add, correctly rounded on both sides but in a direction WGSL leaves open.
+      const tol = derivedTolerance({ ops: [WGSL.rounded] });
+      k.close(xproj, cpu, tol.atol, tol.rtol, 'xproj');
     },
   }));
 }
@@ -134,13 +137,32 @@ export function softmaxCases(): KernelCase[] {
           const cpuLoss = new Float32Array(R);
           const cpuD = new Float32Array(R * V);
           softmaxCrossEntropy(cpuLoss, cpuD, logits, targets, R, V, scale);
-          k.close(rowLoss, cpuLoss, 1e-4, 1e-5, 'rowLoss');
-          k.close(dlogits, cpuD, 1e-6, 1e-4, 'dlogits');
+          const tol = softmaxTolerances(V, 20, scale);
+          k.close(rowLoss, cpuLoss, tol.rowLoss.atol, tol.rowLoss.rtol, 'rowLoss');
+          k.close(dlogits, cpuD, tol.dlogits.atol, tol.dlogits.rtol, 'dlogits');
         },
       });
     }
   }
   return cases;
+}
+
+/**
+ * softmax_cross_entropy over V logits in [-range, range]: the shifted logits l - m lie in [-2 range, 0];
+ * their rounding (1 ULP of up to 2 range) and exp's 3 + 2|x| ULP make each exp's error; the sum s adds the
+ * positive sum's; p = e / s adds both and a division. dlogits = SCALE (p - [v = label]) cancels near p = 1,
+ * so p's error counts at p's size (<= 1); rowLoss = log(s) + m - l takes s's relative error as absolute,
+ * log's own, and two roundings at the size of its terms.
+ */
+function softmaxTolerances(V: number, range: number, scale: number) {
+  const x = 2 * range;
+  const e = { abs: 0, ulp: WGSL.exp(x).ulp + x };
+  const sum = { abs: 0, ulp: e.ulp + positiveSumError(V).ulp };
+  const p = { abs: 0, ulp: e.ulp + sum.ulp + WGSL.div.ulp };
+  return {
+    dlogits: derivedTolerance({ ops: [scaled(absolute(p, 1), scale), times(2, WGSL.rounded)] }),
+    rowLoss: derivedTolerance({ ops: [absolute(sum, 1), WGSL.log(V), absolute(times(2, WGSL.rounded), Math.log(V) + 2 * x)] }),
+  };
 }
 
 export function lossReduceCases(): KernelCase[] {
@@ -154,7 +176,10 @@ export function lossReduceCases(): KernelCase[] {
       const [state] = await k.run('loss_reduce', { R, SCALE: 0.25 }, [{ input: rowLoss }, { output: 2, initial: state0 }], [1]);
       const cpu = Float64Array.from(state0);
       lossReduce(cpu, rowLoss, R, 0.25);
-      k.close(state, cpu, 1e-5, 1e-5, 'loss state');
+      // loss = SCALE * (a sum of R positive row losses), then smooth = DECAY * smooth + (1 - DECAY) * loss,
+      // with smooth up to 100: four roundings (DECAY's conversion to float32 among them) at that size.
+      const tol = derivedTolerance({ ops: [positiveSumError(R), WGSL.rounded, absolute(times(5, WGSL.rounded), 100)] });
+      k.close(state, cpu, tol.atol, tol.rtol, 'loss state');
     },
   }));
 }

@@ -1,3 +1,4 @@
+import { absolute, derivedTolerance, positiveSumError, WGSL } from './accuracy.ts';
 import { clipScale } from '../../cpu/clip_scale.ts';
 import { gradNormPartial } from '../../cpu/grad_norm_partial.ts';
 import { CPU_UPDATES } from '../../cpu/optimizers.ts';
@@ -15,6 +16,24 @@ const UPDATE_SHAPES: [number, number, number, number, number][] = [
   [1000, 64, NO_CLIP, 0.5, 10],
   [70000, 1, 5, 1, 3],
 ];
+
+/**
+ * ULP on the longest path to the new state and to the update, counted from shaders/<type>_update.wgsl with
+ * WGSL's accuracy (accuracy.ts): g = clip(grad * scale) + weightDecay * p is 3 roundings; squaring doubles a
+ * relative error and sqrt halves it (sqrt itself 4.5 ULP); divisions 2.5. With lr 0.05, |grad| <= 2 and the
+ * state's squares >= 0.01, every update here is at most 1 (Adam's, with its bias corrections, under 0.3).
+ *   adagrad: m + g g (7); lr g (4) / sqrt(m + eps) (4.5 + 4): 15.
+ *   rmsprop: alpha v + (1 - alpha) g g (9); lr g (4) / (sqrt(v) (4.5 + 4.5) + eps (1)) (2.5): 16.5.
+ *   adam: m (6), v (9); (lr / c1) (2.5) m (7) / (sqrt(v) (9) / c2 (2.5) + eps (1)) (2.5): 24.5. Adam's
+ *   m = beta1 m + (1 - beta1) g cancels: its 6 ULP count at its terms' size, 0.9 * 0.1 + 0.1 * 2.01 < 0.3.
+ */
+const UPDATE_ULP: Record<OptimizerType, { state: number; update: number; cancelling?: { ulp: number; size: number } }> = {
+  adagrad: { state: 7, update: 15 },
+  rmsprop: { state: 9, update: 16.5 },
+  adam: { state: 9, update: 24.5, cancelling: { ulp: 6, size: 0.3 } },
+};
+
+const ulpsOf = (ulp: number) => ({ abs: 0, ulp });
 
 function updateCases(type: OptimizerType): KernelCase[] {
   const spec = OPTIMIZERS[type];
@@ -44,12 +63,15 @@ function updateCases(type: OptimizerType): KernelCase[] {
         elementGrid(k, N, WG),
       );
       CPU_UPDATES[type](params, grads, state, N, Float64Array.from(settings), Math.fround(scale));
-      // A few float32 operations per element (a division and a square root among them): a few ulp, but
-      // Adam's step divides by sqrt(v) / c2 + eps with v small, which amplifies the ulp of m and v.
-      const rtol = type === 'adam' ? 1e-5 : 2e-6;
-      k.close(gpuState, state, 1e-7, rtol, 'state');
-      k.close(gpuParams, params, 1e-7, rtol, 'parameters');
-      k.close(gpuGrads, grads, 0, 0, 'gradients (zeroed)');
+      const tol = UPDATE_ULP[type];
+      const cancelling = tol.cancelling ? [absolute(ulpsOf(tol.cancelling.ulp), tol.cancelling.size)] : [];
+      const stateTol = derivedTolerance({ ops: [ulpsOf(tol.state), ...cancelling] });
+      // p - update cancels where the update is as large as p: its error counts at its size, at most 1 here.
+      const paramsTol = derivedTolerance({ ops: [absolute(ulpsOf(tol.update), 1), WGSL.rounded] });
+      const zeroed = derivedTolerance({ ops: [], cpuRounds: false });
+      k.close(gpuState, state, stateTol.atol, stateTol.rtol, 'state');
+      k.close(gpuParams, params, paramsTol.atol, paramsTol.rtol, 'parameters');
+      k.close(gpuGrads, grads, zeroed.atol, zeroed.rtol, 'gradients (zeroed)');
       k.close(gpuClipNorm, Float32Array.of(scale, 0, 0), 0, 0, '[scale, norm, nonFinite]: every parameter finite, no flag');
     },
   }));
@@ -89,8 +111,9 @@ function nonFiniteCase(type: OptimizerType): KernelCase {
       CPU_UPDATES[type](params, grads, state, N, Float64Array.from(settings), 1);
       const flag = new Uint32Array(gpuClipNorm.buffer, gpuClipNorm.byteOffset, 3)[2];
       k.close(Float32Array.of(flag), Float32Array.of(1), 0, 0, 'nonFinite flag');
-      k.close(gpuParams.subarray(0, bad), params.subarray(0, bad), 1e-7, 1e-5, 'parameters before the NaN');
-      k.close(gpuParams.subarray(bad + 1), params.subarray(bad + 1), 1e-7, 1e-5, 'parameters after the NaN');
+      const tol = derivedTolerance({ ops: [absolute(ulpsOf(UPDATE_ULP[type].update), 1), WGSL.rounded] });
+      k.close(gpuParams.subarray(0, bad), params.subarray(0, bad), tol.atol, tol.rtol, 'parameters before the NaN');
+      k.close(gpuParams.subarray(bad + 1), params.subarray(bad + 1), tol.atol, tol.rtol, 'parameters after the NaN');
     },
   };
 }
@@ -116,8 +139,9 @@ export function gradNormCases(): KernelCase[] {
         const [gpu] = await k.run('grad_norm_partial', { N, NP }, [{ input: grads }, { output: NP }], [NP]);
         const cpu = new Float32Array(NP);
         gradNormPartial(cpu, grads, N, NP, 64);
-        // Sums of up to N / NP float32 squares in a different order: relative error grows like sqrt(terms) ulp.
-        k.close(gpu, cpu, 1e-6, 1e-5, 'partials');
+        // A sum of up to ceil(N / NP) positive squares, each rounded: 2 roundings per term, relative to the sum.
+        const tol = derivedTolerance({ ops: [positiveSumError(2 * Math.ceil(N / NP))] });
+        k.close(gpu, cpu, tol.atol, tol.rtol, 'partials');
       },
     },
     {
@@ -134,7 +158,9 @@ export function gradNormCases(): KernelCase[] {
         );
         const cpu = new Float32Array(2);
         clipScale(cpu, partials, NP, maxNorm);
-        k.close(gpu.subarray(0, 2), cpu, 1e-7, 1e-5, '[scale, norm]');
+        // norm = sqrt(a sum of NP positive partials); scale = min(1, maxNorm / (norm + 1e-6)).
+        const tol = derivedTolerance({ ops: [positiveSumError(NP), WGSL.sqrt, WGSL.rounded, WGSL.div] });
+        k.close(gpu.subarray(0, 2), cpu, tol.atol, tol.rtol, '[scale, norm]');
         k.close(gpu.subarray(2), Float32Array.of(0), 0, 0, 'nonFinite flag, left to the update');
       },
     },

@@ -59,7 +59,7 @@ async function runKernel(
   });
   const results: Float32Array[] = [];
   try {
-    const pipeline = lib.pipeline(name, constants);
+    const pipeline = await lib.pipeline(name, constants);
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
