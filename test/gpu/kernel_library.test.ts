@@ -44,8 +44,8 @@ test('a pipeline that fails is a rejection naming the shader; a compile error na
   const { device } = await gpu();
   const lib = new KernelLibrary(device, nodeShaderSource);
   // A workgroup of 0 invocations compiles but cannot be built.
-  await expect(lib.pipeline('bias_grad', { R: 2, N: 2, WG: 0 })).rejects.toThrow(ShaderError);
-  await expect(lib.pipeline('bias_grad', { R: 2, N: 2, WG: 0 })).rejects.toThrow(/^shaders\/bias_grad\.wgsl with \{"R":2,"N":2,"WG":0\}: /);
+  await expect(lib.pipeline('embedding', { R: 2, E: 2, WG: 0 })).rejects.toThrow(ShaderError);
+  await expect(lib.pipeline('embedding', { R: 2, E: 2, WG: 0 })).rejects.toThrow(/^shaders\/embedding\.wgsl with \{"R":2,"E":2,"WG":0\}: /);
   // Without checkCompilation first, the shader's own error with its line.
   const broken = new KernelLibrary(device, () => '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }');
   await expect(broken.pipeline('broken', {})).rejects.toThrow(/^shaders\/broken\.wgsl:1:54: /);

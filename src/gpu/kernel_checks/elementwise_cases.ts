@@ -1,5 +1,4 @@
 import { derivedTolerance, randomSumError, times, WGSL } from './accuracy.ts';
-import { biasGrad } from '../../cpu/bias_grad.ts';
 import { dropout } from '../../cpu/dropout.ts';
 import { embedding } from '../../cpu/embedding.ts';
 import { embeddingBackward } from '../../cpu/embedding_backward.ts';
@@ -136,29 +135,6 @@ export function inputProjectionBackwardCases(): KernelCase[] {
       inputProjectionBackward(dW, dgates, ids, R, N, V);
       const tol = scatterTolerance(R);
       k.close(gpu, dW, tol.atol, tol.rtol, 'dW');
-    },
-  }));
-}
-
-export function biasGradCases(): KernelCase[] {
-  const shapes: [number, number, number][] = [
-    [1, 1, 64],
-    [6, 7, 64],
-    [15, 65, 64],
-    [40, 257, 64],
-    [3, 70000, 1],
-  ];
-  return shapes.map(([R, N, WG]) => ({
-    group: 'bias_grad',
-    name: `R=${R} N=${N} WG=${WG}`,
-    async run(k, rng) {
-      const db = randomArray(rng, N);
-      const d = randomArray(rng, R * N);
-      const [gpu] = await k.run('bias_grad', { R, N, WG }, [{ output: N, initial: db.slice() }, { input: d }], elementGrid(k, N, WG));
-      biasGrad(db, d, R, N);
-      // The initial db and R terms, each of random sign and at most 1, summed in float32.
-      const tol = derivedTolerance({ ops: [randomSumError(R + 1, R + 1)] });
-      k.close(gpu, db, tol.atol, tol.rtol, 'db');
     },
   }));
 }

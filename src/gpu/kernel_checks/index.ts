@@ -1,5 +1,5 @@
 import { gruBackwardCases, gruForwardCases, lstmBackwardCases, lstmForwardCases, rnnBackwardCases, rnnForwardCases } from './cell_cases.ts';
-import { biasGradCases, dropoutCases, embeddingBackwardCases, embeddingCases, inputProjectionBackwardCases } from './elementwise_cases.ts';
+import { dropoutCases, embeddingBackwardCases, embeddingCases, inputProjectionBackwardCases } from './elementwise_cases.ts';
 import { inputProjectionCases, layerGradsCases, lossReduceCases, matmulCases, softmaxCases } from './dense_cases.ts';
 import { gradNormCases, optimizerUpdateCases } from './optimizer_cases.ts';
 import type { KernelCase } from './runner.ts';
@@ -28,7 +28,6 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...embeddingCases(),
   ...embeddingBackwardCases(),
   ...inputProjectionBackwardCases(),
-  ...biasGradCases(),
   ...layerGradsCases(),
   ...gradNormCases(),
   ...optimizerUpdateCases(),
