@@ -1,8 +1,11 @@
 // The cells' element-wise steps in WebAssembly (src/wasm/assembly/<cell>_pointwise.ts): the contracts of the
 // TypeScript twins src/cpu/<cell>_pointwise.ts, same names, argument order and shapes, on float32 arrays in
-// the kernels' memory, checked against the twins in test/wasm/cells.test.ts. They run on the calling thread:
-// a step's element-wise work (B * H units) is small next to its recurrent GEMM, and a hand-off to the pool
-// would cost more than it saves at this project's sizes; so their results cannot depend on the thread count.
+// the kernels' memory, checked against the twins in test/wasm/cells.test.ts.
+//
+// They run on the calling thread, so their results cannot depend on the thread count. Split between threads
+// they could save at most half of their time, which is 2% to 17% of a training window on 2 threads (largest
+// at hidden 128, batch 32; 6% at LSTM 512 x 32; bench/cpu_cells.ts, bench/results/cpu-wasm-cells-2026-12-03.md):
+// at B = 1 a step's call takes about a microsecond (LSTM 128), no more than a hand-off to the pool costs.
 import type { CellSteps } from '../cpu/step_recurrence.ts';
 
 export interface CellExports {
