@@ -9,8 +9,9 @@ import { rnnPointwiseBackward, rnnPointwiseForward } from './rnn_pointwise.ts';
 import type { Recurrence } from './window_ops.ts';
 
 // cuDNN's recurrence: per step, one recurrent GEMM over the batch, then the cell's element-wise step (the
-// pointwise files, or their WebAssembly twins passed in as `steps`). The fused cells (rnn_forward etc.) compute the same sums inside their loops, which a
-// fast matmul cannot do; this order hands the matmul to whatever `matmul` is (the WebAssembly kernels).
+// pointwise files, or their WebAssembly twins passed in as `steps`). The fused cells (rnn_forward etc.)
+// compute the same sums inside their loops, which a fast matmul cannot do; this order hands the matmul to
+// whatever `matmul` is (the WebAssembly kernels).
 //   forward,  step t:  rec (B, G*H) = hs[t] Whh^T + bhh;  then the pointwise forward
 //   backward, step t:  rec (B, H) = dhgates[t+1] Whh (zero at t = T-1);  then the pointwise backward
 // The matmul reads and writes whole arrays, so the per-step rows are views made once here: a step allocates
