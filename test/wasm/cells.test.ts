@@ -50,9 +50,10 @@ function place(n: number): { x: Float32Array; guard: Float32Array } {
   return { x: whole.subarray(1, 1 + n), guard };
 }
 
-// pre: gate pre-activations from the input side, saturating at times; rec: from the recurrent side; state: h and c; gate: stored gate values in [0, 1]; grad: gradients.
-// out: written by the step (all NaN); outNext: written by the step, its t + 1 slice (if any) read;
-// stateOut: state whose t + 1 slice the step writes.
+// pre: gate pre-activations from the input side, saturating at times; rec: from the recurrent side;
+// state: h and c; gate: stored gate values in [0, 1]; grad: gradients. out: written by the step (all NaN);
+// outNext: written by the step, its t + 1 slice (if any) read; stateOut: state whose t + 1 slice the step
+// writes.
 type Fill = 'pre' | 'rec' | 'state' | 'gate' | 'grad' | 'out' | 'outNext' | 'stateOut';
 
 function value(rng: Rng, fill: Fill): number {
