@@ -1,4 +1,5 @@
 import { CpuBackend } from '../cpu/backend.ts';
+import { TS_CELL_STEPS } from '../cpu/step_recurrence.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { Rng } from '../model/rng.ts';
@@ -8,8 +9,9 @@ import { kernelMemoryBytes, loadCpuKernels, simdSupported, type CpuKernels, type
 import { wasmWindowOps } from './window_ops.ts';
 
 // The fast CPU backend: CpuBackend (its step, state and sampling unchanged) on the WebAssembly kernels'
-// memory, matmuls and optimizer updates (float32 SIMD, the twins' contracts). Results agree with the JavaScript reference to float32
-// rounding (test/wasm/backend.test.ts) and do not depend on the thread count.
+// memory, matmuls, cells' element-wise steps and optimizer updates (float32 SIMD, the twins' contracts).
+// Results agree with the JavaScript reference to float32 rounding (test/wasm/backend.test.ts) and do not
+// depend on the thread count.
 
 /**
  * `options.threads`: default the machine's cores, at most 4; deviceName says how many ran, and why not more.
@@ -56,6 +58,7 @@ export async function wasmCpuBackendBytes(config: ModelConfig, train: TrainConfi
     },
     matmul: () => {},
     biasGrad: () => {},
+    cells: TS_CELL_STEPS, // on the counting arrays: cheap at one evaluation and one sample
   });
   const backend = new CpuBackend(config, train, layout, { ops, name: 'counting', close() {} });
   await backend.evaluate(new Uint32Array(2));

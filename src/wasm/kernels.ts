@@ -1,5 +1,6 @@
 import type { MatmulShape } from '../cpu/matmul.ts';
 import { optimizerStateFloats, type OptimizerType } from '../model/optimizers.ts';
+import { cellKernels, type CellExports, type CellKernels } from './cell_kernels.ts';
 import { inNode, ThreadPool, type MatmulExport } from './thread_pool.ts';
 
 // The WebAssembly SIMD kernels for the CPU backend, and the memory they work in.
@@ -58,6 +59,8 @@ export interface CpuKernels {
   ): void;
   /** db (N,) += column sums of d (R, N): src/cpu/bias_grad.ts's contract. */
   biasGrad(db: Float32Array, d: Float32Array, R: number, N: number): void;
+  /** The cells' element-wise steps: src/cpu/<cell>_pointwise.ts's contracts, on the calling thread. */
+  readonly cells: CellKernels;
   /** Stops the kernel threads. The kernels run on one thread afterwards. */
   close(): void;
 }
@@ -68,7 +71,7 @@ const ALIGN = 64;
 const FIRST = PAGE;
 const DEFAULT_MIN_PARALLEL_WORK = 1 << 18;
 
-interface Exports {
+interface Exports extends CellExports {
   matmul: MatmulExport;
   adagrad_update(params: number, grads: number, mem: number, n: number, lr: number, clip: number, eps: number, scale: number): void;
   rmsprop_update(
@@ -157,6 +160,7 @@ export function kernelMemoryBytes(lengths: Iterable<number>): number {
 
 class WasmKernels implements CpuKernels {
   readonly description: string;
+  readonly cells: CellKernels;
   private top = FIRST;
   private handedOut = false;
   // Buffer objects whose views have been checked to be this memory (see owns()).
@@ -172,6 +176,7 @@ class WasmKernels implements CpuKernels {
     private readonly minParallelWork: number,
   ) {
     this.description = `cpu-wasm-simd x${threads} thread${threads === 1 ? '' : 's'}`;
+    this.cells = cellKernels(exports, (x, n, name) => this.check(x, n, name));
   }
 
   alloc(n: number): Float32Array {

@@ -3,17 +3,17 @@ import type { WindowOps } from '../cpu/window_ops.ts';
 import type { CpuKernels } from './kernels.ts';
 
 // ModelWindow's ops on the WebAssembly kernels: every activation is allocated in the kernels' memory, so
-// the matmuls (input projection, per-step recurrent GEMM, logits, weight gradients) and the bias gradients
-// run on the arrays in place, with nothing copied per call. The recurrence is cuDNN's order
-// (src/cpu/step_recurrence.ts): the recurrent GEMM in WebAssembly, the cell's element-wise step in
-// TypeScript on the same memory.
-export function wasmWindowOps(kernels: Pick<CpuKernels, 'alloc' | 'matmul' | 'biasGrad'>): WindowOps<Float32Array> {
+// the matmuls (input projection, per-step recurrent GEMM, logits, weight gradients), the bias gradients and
+// the cells' element-wise steps run on the arrays in place, with nothing copied per call. The recurrence is
+// cuDNN's order (src/cpu/step_recurrence.ts): per step, the recurrent GEMM, then the cell's element-wise
+// step, both in WebAssembly.
+export function wasmWindowOps(kernels: Pick<CpuKernels, 'alloc' | 'matmul' | 'biasGrad' | 'cells'>): WindowOps<Float32Array> {
   const alloc = (n: number) => kernels.alloc(n);
   const matmul: WindowOps<Float32Array>['matmul'] = (c, a, b, bias, s) => kernels.matmul(c, a, b, bias, s);
   return {
     alloc,
     matmul,
     biasGrad: (db, d, R, N) => kernels.biasGrad(db, d, R, N),
-    recurrence: (cell, l, T, B, H) => new StepRecurrence(cell, l, T, B, H, alloc, matmul),
+    recurrence: (cell, l, T, B, H) => new StepRecurrence(cell, l, T, B, H, alloc, matmul, kernels.cells),
   };
 }

@@ -5,3 +5,6 @@ export { adagrad_update } from './adagrad_update';
 export { rmsprop_update } from './rmsprop_update';
 export { adam_update } from './adam_update';
 export { bias_grad } from './bias_grad';
+export { rnn_pointwise_forward, rnn_pointwise_backward } from './rnn_pointwise';
+export { lstm_pointwise_forward, lstm_pointwise_backward } from './lstm_pointwise';
+export { gru_pointwise_forward, gru_pointwise_backward } from './gru_pointwise';
