@@ -38,6 +38,7 @@ export interface MatmulBenchRow {
  */
 const DISPATCH_BUDGET_MS = 20_000;
 const QUICK_DISPATCH_BUDGET_MS = 3_000;
+const MIN_PREDICTED_GFLOPS = 0.05;
 
 export interface MatmulShape {
   label: string;
@@ -81,7 +82,9 @@ export async function benchMatmul(opts: {
     try {
       for (const variant of ALL_MATMUL_VARIANTS) {
         if (matmulUnmet(variant, call)) continue;
-        const predictedMs = flops / ((bestGflops.get(variant) ?? Infinity) * 1e6);
+        // A tiny shape's speed is mostly a dispatch's fixed cost (more so on a busy machine): no prediction
+        // below MIN_PREDICTED_GFLOPS, or a 256-cube would be skipped after 10-row shapes measured overhead.
+        const predictedMs = flops / (Math.max(MIN_PREDICTED_GFLOPS, bestGflops.get(variant) ?? Infinity) * 1e6);
         if (predictedMs > budgetMs) {
           opts.log?.(`${label.padEnd(20)} ${variant.padEnd(20)} skipped: about ${(predictedMs / 1000).toFixed(0)} s a dispatch`);
           continue;

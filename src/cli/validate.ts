@@ -69,6 +69,7 @@ export async function runValidate(argv: string[], io: Io, all: readonly KernelCa
           kernel: r.group,
           case: r.name,
           ok: r.ok,
+          over_limit: r.overLimit,
           worst_error: r.worstError,
           tolerance: r.tolerance,
           seed: r.seed,
@@ -77,15 +78,19 @@ export async function runValidate(argv: string[], io: Io, all: readonly KernelCa
         });
       }
     }
-    const failed = results.filter((r) => !r.ok);
-    if (json) jsonLine(io, { type: 'summary', cases: results.length, passed: results.length - failed.length, failed: failed.length, seed });
+    const failed = results.filter((r) => !r.ok && !r.overLimit);
+    const overLimit = results.filter((r) => r.overLimit);
+    const passed = results.length - failed.length - overLimit.length;
+    if (json) jsonLine(io, { type: 'summary', cases: results.length, passed, failed: failed.length, over_limit: overLimit.length, seed });
     else {
       io.out(formatTable(results));
       for (const r of failed) io.out(`FAIL ${r.group} ${r.name}: ${r.message}\n`);
+      for (const m of new Set(overLimit.map((r) => r.message))) io.out(`n/a: ${m}\n`);
+      const notRun = overLimit.length > 0 ? `; ${overLimit.length} need more than this device offers (never used on it)` : '';
       io.out(
         failed.length === 0
-          ? `all ${results.length} cases passed\n`
-          : `${failed.length} of ${results.length} cases failed; rerun with --seed ${seed} to reproduce\n`,
+          ? `${overLimit.length === 0 ? 'all ' : ''}${passed} cases passed${notRun}\n`
+          : `${failed.length} of ${results.length} cases failed${notRun}; rerun with --seed ${seed} to reproduce\n`,
       );
     }
     return failed.length === 0 ? 0 : 1;
@@ -113,7 +118,7 @@ export function formatTable(results: readonly KernelCheckResult[]): string {
       r.name,
       r.worstError === 0 ? '0' : r.worstError.toExponential(2),
       r.tolerance,
-      r.ok ? 'pass' : `FAIL (seed ${r.seed})`,
+      r.ok ? 'pass' : r.overLimit ? 'n/a (over a limit)' : `FAIL (seed ${r.seed})`,
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

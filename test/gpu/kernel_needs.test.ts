@@ -4,6 +4,9 @@ import { createBackend } from '../../src/create_backend.ts';
 import { GpuLimitError } from '../../src/gpu/device.ts';
 import { checkKernelLimits, kernelNeeds } from '../../src/gpu/kernel_needs.ts';
 import { GpuBackend } from '../../src/gpu/backend.ts';
+import { KERNEL_CASES, runKernelCase } from '../../src/gpu/kernel_checks/index.ts';
+import { KernelLibrary } from '../../src/gpu/kernels.ts';
+import { formatTable } from '../../src/cli/validate.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { modelConfig, trainConfig } from '../../src/model/config.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
@@ -105,3 +108,27 @@ function pick(l: GPUSupportedLimits): Record<string, number> {
   for (const k in l) out[k] = (l as unknown as Record<string, number>)[k];
   return out;
 }
+
+test('kernel checks over a device limit are "n/a" in validate, not failures: the engine never uses them there', async () => {
+  const ctx = await gpu();
+  // Compatibility mode's 128 invocations: the 16 x 16 matmul cannot run, the register-blocked ones can.
+  const limits = { ...pick(ctx.device.limits), maxComputeInvocationsPerWorkgroup: 128 };
+  const device = new Proxy(ctx.device, {
+    get: (d, key) => {
+      if (key === 'limits') return limits;
+      const v = Reflect.get(d, key, d);
+      return typeof v === 'function' ? v.bind(d) : v;
+    },
+  });
+  const env = { device, lib: new KernelLibrary(device, nodeShaderSource) };
+  const tiled = KERNEL_CASES.find((c) => c.group === 'matmul')!;
+  const blocked = KERNEL_CASES.find((c) => c.group === 'matmul_blocked')!;
+  const [over, fits] = [await runKernelCase(env, tiled), await runKernelCase(env, blocked)];
+  expect(over).toMatchObject({ ok: false, overLimit: true });
+  expect(over.message).toBe(
+    "shaders/matmul.wgsl needs 256 invocations per workgroup, over this device's maxComputeInvocationsPerWorkgroup (128)",
+  );
+  expect(fits).toMatchObject({ ok: true, overLimit: false });
+  const table = formatTable([over, fits]);
+  expect(table).toMatch(/n\/a \(over a limit\)\n.*pass\n$/);
+});

@@ -1,5 +1,6 @@
 import { Rng } from '../../model/rng.ts';
 import { upload } from '../buffers.ts';
+import { GpuLimitError } from '../device.ts';
 import type { Constants, KernelLibrary } from '../kernels.ts';
 
 // Running one kernel case (see index.ts): a dispatch with its outputs poisoned, the comparison with the
@@ -166,6 +167,11 @@ export interface KernelCheckResult {
   seed: number;
   /** Empty when ok; otherwise the failure, prefixed with the seed that reproduces it. */
   message: string;
+  /**
+   * Not run: the kernel needs more than this device offers (a GpuLimitError, e.g. 256 invocations on a
+   * compatibility-mode adapter). The engine never uses it here, refusing any model that would need it.
+   */
+  overLimit: boolean;
   ms: number;
 }
 
@@ -178,10 +184,12 @@ export async function runKernelCase(env: KernelCheckEnv, c: KernelCase, seed = f
   const k = new KernelComparisons(env);
   const t0 = performance.now();
   let message = '';
+  let overLimit = false;
   try {
     await c.run(k, new Rng(seed));
   } catch (e) {
-    message = `[seed ${seed}] ${(e as Error).message}`;
+    overLimit = e instanceof GpuLimitError;
+    message = overLimit ? (e as Error).message : `[seed ${seed}] ${(e as Error).message}`;
   }
   return {
     group: c.group,
@@ -191,6 +199,7 @@ export async function runKernelCase(env: KernelCheckEnv, c: KernelCase, seed = f
     tolerance: k.tolerances.join('; '),
     seed,
     message,
+    overLimit,
     ms: performance.now() - t0,
   };
 }
