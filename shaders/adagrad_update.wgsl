@@ -12,8 +12,9 @@ override WG: u32 = 64u;
 
 struct Settings { lr: f32, clip: f32, eps: f32, unused0: f32, unused1: vec4<f32>, unused2: vec4<f32> }
 
-// [scale, norm] from clip_scale, and a flag this update raises when it writes a NaN or an infinity into a
-// parameter: training reads it with the loss, at its next print, instead of reading anything back per step.
+// [scale, norm] from clip_scale, and a flag this update raises when it reads a NaN or infinite gradient
+// (a GPU's clamp may turn NaN into a bound) or writes one into a parameter: training reads it with the
+// loss, at its next print, instead of reading anything back per step.
 struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
@@ -23,8 +24,8 @@ struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
 @group(0) @binding(4) var<storage, read_write> clipNorm: ClipNorm;
 
 // By the bits: WGSL lets a compiler assume that floats are finite, so comparisons cannot be trusted to see NaN.
-fn flagNonFinite(p: f32) {
-  if ((bitcast<u32>(p) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
+fn flagNonFinite(x: f32) {
+  if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
 }
 
 @compute @workgroup_size(WG)
@@ -32,6 +33,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
   if (i >= N) { return; }
   let raw = grads[i];
+  flagNonFinite(raw);
   if (raw == 0.0) { return; }
   let g = clamp(raw * clipNorm.scale, -settings.clip, settings.clip);
   let m = state[i] + g * g;

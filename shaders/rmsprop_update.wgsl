@@ -13,8 +13,9 @@ struct Settings {
   unused1: vec4<f32>,
 }
 
-// [scale, norm] from clip_scale, and a flag this update raises when it writes a NaN or an infinity into a
-// parameter: training reads it with the loss, at its next print, instead of reading anything back per step.
+// [scale, norm] from clip_scale, and a flag this update raises when it reads a NaN or infinite gradient
+// (a GPU's clamp may turn NaN into a bound) or writes one into a parameter: training reads it with the
+// loss, at its next print, instead of reading anything back per step.
 struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
@@ -24,8 +25,8 @@ struct ClipNorm { scale: f32, norm: f32, nonFinite: atomic<u32> }
 @group(0) @binding(4) var<storage, read_write> clipNorm: ClipNorm;
 
 // By the bits: WGSL lets a compiler assume that floats are finite, so comparisons cannot be trusted to see NaN.
-fn flagNonFinite(p: f32) {
-  if ((bitcast<u32>(p) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
+fn flagNonFinite(x: f32) {
+  if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&clipNorm.nonFinite, 1u); }
 }
 
 @compute @workgroup_size(WG)
@@ -33,7 +34,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
   if (i >= N) { return; }
   let p = params[i];
-  let g = clamp(grads[i] * clipNorm.scale, -settings.clip, settings.clip) + settings.weightDecay * p;
+  let raw = grads[i];
+  flagNonFinite(raw);
+  let g = clamp(raw * clipNorm.scale, -settings.clip, settings.clip) + settings.weightDecay * p;
   let v = settings.alpha * state[i] + settings.oneMinusAlpha * g * g;
   state[i] = v;
   let next = p - settings.lr * g / (sqrt(v) + settings.eps);

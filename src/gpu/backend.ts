@@ -252,24 +252,28 @@ export class GpuBackend implements Backend {
   }
 
   async evaluate(ids: Uint32Array): Promise<{ lossSum: number; count: number }> {
-    this.evaluator ??= new Evaluator(
-      new ModelProgram(
+    // Kept only once its pipelines are built: a failed build leaves nothing half-made behind.
+    const evaluator =
+      this.evaluator ??
+      new Evaluator(
+        new ModelProgram(
+          this.lib,
+          this.pool,
+          this.config,
+          this.layout,
+          this.train.seqLength,
+          1,
+          this.params,
+          null,
+          this.kernels,
+          this.recurrence,
+        ),
         this.lib,
         this.pool,
-        this.config,
-        this.layout,
-        this.train.seqLength,
-        1,
-        this.params,
-        null,
-        this.kernels,
-        this.recurrence,
-      ),
-      this.lib,
-      this.pool,
-    );
+      );
     await this.lib.ready();
-    const losses = await this.evaluator.run(
+    this.evaluator = evaluator;
+    const losses = await evaluator.run(
       ids,
       (encoder) => this.submit(encoder),
       (b, n) => this.read(b, n),

@@ -22,7 +22,7 @@ export interface LayerGradTensors {
  * one binding for all of them, so the kernel stays within WebGPU's guaranteed 8 storage buffers. The layout
  * keeps a layer's tensors together (src/model/model_tensors.ts), so the range holds nothing else.
  */
-export function layerGradSlice(
+function layerGradSlice(
   layout: ParamLayout,
   t: LayerGradTensors,
 ): { offset: number; size: number; offsets: Pick<LayerGradsShape, 'O_WIH' | 'O_WHH' | 'O_BIH' | 'O_BHH'> } {

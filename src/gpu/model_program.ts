@@ -9,7 +9,7 @@ import { ceilDiv, grid2d, type KernelLibrary } from './kernels.ts';
 import { LayerGradsBinder } from './layer_grads.ts';
 import { matmulWorkgroups, type MatmulCall, type MatmulVariant } from './matmul_variants.ts';
 import { packInputs } from './pack_inputs.ts';
-import { recurrenceConstants, type Recurrence } from './recurrence.ts';
+import { PER_STEP_WG, recurrenceConstants, type Recurrence } from './recurrence.ts';
 
 // The whole model's forward and backward over one (T, B) window as a list of dispatches, the GPU twin of
 // src/cpu/model_window.ts, in cuDNN's per-layer order: the input projection of all R = T * B rows (a gather
@@ -155,7 +155,7 @@ export class ModelProgram {
       } else {
         for (let i = 0; i < T; i++) {
           const t = backward ? T - 1 - i : i;
-          add(list, kernel, { ...T0, ...recurrenceConstants(recurrence, backward) }, resources(1 + t), [ceilDiv(H, WG), B, 1]);
+          add(list, kernel, { ...T0, ...recurrenceConstants(recurrence, backward) }, resources(1 + t), [ceilDiv(H, PER_STEP_WG), B, 1]);
         }
       }
     };

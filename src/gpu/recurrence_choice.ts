@@ -72,12 +72,14 @@ interface CacheRecord {
   shapes: Record<string, Recurrence>;
 }
 
+/** Raised whenever the candidates, the check or the timing rules change: cached choices then no longer hold. */
+const PROBE_VERSION = 'probe 2: derived tolerances';
 const CELL_KERNELS = ['rnn', 'lstm', 'gru'].flatMap((c) => [`${c}_forward`, `${c}_backward`]);
 const SEED = 0x5eed;
 const TARGET_MS = 5;
 const NOISE = 0.1;
 
-export function recurrenceShapeKey(s: RecurrenceShape): string {
+function recurrenceShapeKey(s: RecurrenceShape): string {
   return `${s.cell} T${s.T} B${s.B} H${s.H}`;
 }
 
@@ -100,7 +102,8 @@ export async function chooseRecurrenceByProbe(
   opts: RecurrenceProbeOptions = {},
 ): Promise<RecurrenceChoice> {
   const { limits } = ctx.device;
-  const kernels = hashText(CELL_KERNELS.map((k) => `${k}\n${source(k)}`).join('\n'));
+  // The kernels and the probe's own rules (candidates, checks, timing): a change to either probes again.
+  const kernels = hashText([PROBE_VERSION, ...CELL_KERNELS.map((k) => `${k}\n${source(k)}`)].join('\n'));
   const key = recurrenceCacheKey(ctx);
   const record = parseRecord(await cache.get(key), ctx.adapterKey, kernels) ?? { adapter: ctx.adapterKey, kernels, shapes: {} };
   const shapeKey = recurrenceShapeKey(shape);

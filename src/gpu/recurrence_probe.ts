@@ -2,6 +2,8 @@ import { CPU_CELLS, type LayerBuffers } from '../cpu/cells.ts';
 import { CELLS } from '../model/cells.ts';
 import type { CellType } from '../model/config.ts';
 import { Rng } from '../model/rng.ts';
+import type { Tolerance } from './kernel_checks/accuracy.ts';
+import { cellTolerance } from './kernel_checks/cell_tolerance.ts';
 import { upload } from './buffers.ts';
 import { GPU_CELLS, type GpuLayerBuffers } from './cells.ts';
 import { GpuLimitError, type GpuContext } from './device.ts';
@@ -24,8 +26,6 @@ import { PER_STEP_WG, recurrenceConstants, type Recurrence } from './recurrence.
 const RANGE_SLOT = 256; // bytes: uniform bindings start on 256-byte boundaries
 /** Multiply-adds the CPU twins may spend on a check (Tc steps of forward and backward, one stream). */
 const CHECK_MACS = 2e7;
-/** As the backward kernel checks (cell_cases.ts): sums of up to 4H products, over a few steps. */
-const TOL = { atol: 5e-5, rtol: 2e-4 };
 
 export interface RecurrenceCheck {
   ok: boolean;
@@ -221,21 +221,26 @@ export class RecurrenceCase {
     cpu.backward({ ...layer, hs: gpu.hs, cs: gpu.cs, reserve: gpu.reserve }, Whh, 0, Tc, T, 1, H);
     let maxError = 0;
     let ok = true;
-    const close = (g: Float64Array | null, c: Float64Array | null, n: number, r0: number, r1: number) => {
+    // The kernel checks' tolerances (derived from WGSL's accuracy), over the Tc steps each half ran.
+    const largest = (...arrays: (Float64Array | null)[]) =>
+      Math.max(0, ...arrays.map((a) => (a ? a.reduce((m, x) => Math.max(m, Math.abs(x)), 0) : 0)));
+    const forwardTol = cellTolerance(this.cell, false, Tc, H, largest(layer.cs));
+    const backwardTol = cellTolerance(this.cell, true, Tc, H, largest(layer.dgates, layer.dhgates, layer.dh, layer.dc));
+    const close = (g: Float64Array | null, c: Float64Array | null, n: number, r0: number, r1: number, tol: Tolerance) => {
       if (!g || !c) return;
       for (let i = r0 * n; i < r1 * n; i++) {
         const err = Math.abs(g[i] - c[i]);
-        if (!(err <= TOL.atol + TOL.rtol * Math.abs(c[i]))) ok = false;
+        if (!(err <= tol.atol + tol.rtol * Math.abs(c[i]))) ok = false;
         maxError = Math.max(maxError, Number.isNaN(err) ? Infinity : err);
       }
     };
-    close(gpu.hs, layer.hs, H, T - Tc + 1, T + 1);
-    close(gpu.cs, layer.cs, H, T - Tc + 1, T + 1);
-    close(gpu.reserve, layer.reserve, spec.reserve * H, T - Tc, T);
-    close(gpu.dgates, layer.dgates, G * H, 0, Tc);
-    if (spec.separateHiddenGrad) close(gpu.dhgates, layer.dhgates, G * H, 0, Tc);
-    close(gpu.dh, layer.dh, H, 0, Tc);
-    close(gpu.dc, layer.dc, H, 0, Tc);
+    close(gpu.hs, layer.hs, H, T - Tc + 1, T + 1, forwardTol);
+    close(gpu.cs, layer.cs, H, T - Tc + 1, T + 1, forwardTol);
+    close(gpu.reserve, layer.reserve, spec.reserve * H, T - Tc, T, forwardTol);
+    close(gpu.dgates, layer.dgates, G * H, 0, Tc, backwardTol);
+    if (spec.separateHiddenGrad) close(gpu.dhgates, layer.dhgates, G * H, 0, Tc, backwardTol);
+    close(gpu.dh, layer.dh, H, 0, Tc, backwardTol);
+    close(gpu.dc, layer.dc, H, 0, Tc, backwardTol);
     return { ok, maxError };
   }
 

@@ -1,3 +1,4 @@
+import { firstNonFinite } from '../model/safetensors.ts';
 import type { Corpus } from '../data/corpus.ts';
 import type { Vocabulary } from '../data/vocabulary.ts';
 import type { Backend, TrainingState } from '../model/backend.ts';
@@ -102,8 +103,18 @@ export async function currentState(m: Model): Promise<{ state: TrainingState; po
   return m.snapshot;
 }
 
+/** Keeps the state as the model's last good one, unless it is not finite: then training has diverged. */
 export async function takeSnapshot(m: Model): Promise<void> {
-  if (m.healthy) m.snapshot = { state: await m.backend.getState(), pos: position(m) };
+  if (!m.healthy) return;
+  const snapshot = { state: await m.backend.getState(), pos: position(m) };
+  if (firstNonFinite(snapshot.state.params) !== -1 || !Number.isFinite(snapshot.state.smoothLoss)) {
+    failModel(
+      m,
+      `Training diverged by iteration ${snapshot.pos.iter}: a parameter or the loss is NaN or infinite; try a lower learning rate.`,
+    );
+    return;
+  }
+  m.snapshot = snapshot;
 }
 
 /** The model can no longer be trusted (the GPU failed, or training diverged): stop, and say what can still be downloaded. */

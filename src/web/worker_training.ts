@@ -71,6 +71,10 @@ async function validate(m: Model): Promise<void> {
 const validating = (m: Model): boolean => m.trainer!.validationIds.length > 0;
 
 /** Steps for about SLICE_MS; true when the target iteration is reached. */
+function diverged(m: Model, iter: number, what: string): void {
+  failModel(m, `Training diverged at iteration ${iter}: ${what}; try a lower learning rate.`);
+}
+
 async function runSlice(m: Model): Promise<boolean> {
   const trainer = m.trainer!;
   const t0 = performance.now();
@@ -78,10 +82,11 @@ async function runSlice(m: Model): Promise<boolean> {
     const { sample, log } = await trainer.step();
     if (sample) pendingSample = sample;
     if (log) {
-      // Before any snapshot of this iteration: a diverged model is never what the page keeps to download.
+      // Before any snapshot of this iteration: a diverged model is never what the page keeps to download
+      // (and takeSnapshot checks the state itself).
       const what = divergence(log);
       if (what) {
-        failModel(m, `Training diverged at iteration ${log.iter}: ${what}; try a lower learning rate.`);
+        diverged(m, log.iter, what);
         break;
       }
       pending.push(perChar(m, log.iter, log));
@@ -89,12 +94,15 @@ async function runSlice(m: Model): Promise<boolean> {
       lastReading = { iter: trainer.iteration, time: performance.now() };
       rateBase ??= lastReading;
     }
-    if (trainer.iteration % SNAPSHOT_EVERY === 0) await takeSnapshot(m);
+    if (trainer.iteration % SNAPSHOT_EVERY === 0) {
+      await takeSnapshot(m); // checks what no reading has yet: the steps since the last one
+      if (!m.healthy) break;
+    }
     // The end of the run validates in trainLoop, after its last loss reading.
     if (validating(m) && trainer.iteration % m.settings.evalEvery === 0 && trainer.iteration < m.target) await validate(m);
   }
   flushProgress(m, false);
-  return trainer.iteration >= m.target;
+  return m.healthy && trainer.iteration >= m.target;
 }
 
 export async function trainLoop(m: Model): Promise<void> {
@@ -109,12 +117,14 @@ export async function trainLoop(m: Model): Promise<void> {
         await exclusive(async () => {
           // The last iteration's loss, so the chart and the page end where the training ended.
           const log = await m.trainer!.log();
+          const what = divergence(log);
+          if (what) return diverged(m, log.iter, what);
           pending.push(perChar(m, log.iter, log));
           await takeSnapshot(m);
-          if (validating(m)) await validate(m);
+          if (m.healthy && validating(m)) await validate(m);
         });
         flushProgress(m, true);
-        setState('done');
+        if (m.healthy) setState('done');
         break;
       }
       await yieldToMessages();

@@ -30,7 +30,7 @@
 /** One ULP of a normal float32, relative to its magnitude (an upper bound). */
 export const ULP = 2 ** -23;
 /** Higham and Mary's confidence parameter for sums (see above). */
-export const LAMBDA = 5;
+const LAMBDA = 5;
 
 /** An operation's error on one value v: |error| <= abs + ulp * ULP * |v|. */
 export interface ErrorBound {

@@ -87,8 +87,8 @@ async function checkRecurrence(
   states: StateBuffer[],
   bindings: (range: Uint32Array, current: Float32Array[]) => Binding[],
 ): Promise<void> {
-  const gradients = Math.max(...states.map((s) => s.cpu.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
-  const tol = cellTolerance(kernel.split('_')[0] as 'rnn' | 'lstm' | 'gru', backward, T, H, gradients);
+  const magnitude = Math.max(...states.map((s) => s.cpu.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+  const tol = cellTolerance(kernel.split('_')[0] as 'rnn' | 'lstm' | 'gru', backward, T, H, magnitude);
   const withWG = { ...constants, WG: mode.WG, ...(mode.lanes ? { KL: mode.lanes } : {}) };
   let current = states.map((s) => s.initial);
   if (!mode.perStep) {

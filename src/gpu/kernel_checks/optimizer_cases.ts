@@ -78,24 +78,26 @@ function updateCases(type: OptimizerType): KernelCase[] {
 }
 
 /**
- * A NaN parameter with a gradient stays NaN after any update: the update raises the non-finite flag that
- * training reads with the loss. N = 70 over two workgroups, the NaN in the second; the rest as the twin.
+ * A NaN parameter (with a gradient) or a NaN gradient: the update raises the non-finite flag that training
+ * reads with the loss. N = 70 over two workgroups, the NaN in the second; the rest as the twin.
  */
-function nonFiniteCase(type: OptimizerType): KernelCase {
+function nonFiniteCase(type: OptimizerType, planted: 'parameter' | 'gradient'): KernelCase {
   const spec = OPTIMIZERS[type];
   const S = spec.stateKeys.length;
   const N = 70;
   const bad = 66;
   return {
     group: `${type}_update`,
-    name: `N=${N} a NaN parameter raises the non-finite flag`,
+    name: `N=${N} a NaN ${planted} raises the non-finite flag`,
     async run(k, rng) {
       const settings = new Float32Array(SETTINGS_FLOATS);
       spec.settings(settings, optimizerConfig(type), 0.05, 5, 1);
       const params = randomArray(rng, N);
-      params[bad] = NaN;
+      if (planted === 'parameter') params[bad] = NaN;
       const state = randomArray(rng, S * N).map((x) => 0.01 + x * x);
       const grads = randomArray(rng, N, 2).map((g) => g || 1);
+      // A GPU's clamp may turn a NaN gradient into a bound and the parameter stays finite: the flag must rise anyway.
+      if (planted === 'gradient') grads[bad] = NaN;
       const [gpuParams, , , gpuClipNorm] = await k.run(
         `${type}_update`,
         { N, WG: 64 },
@@ -119,7 +121,7 @@ function nonFiniteCase(type: OptimizerType): KernelCase {
 }
 
 export function optimizerUpdateCases(): KernelCase[] {
-  return OPTIMIZER_TYPES.flatMap((type) => [...updateCases(type), nonFiniteCase(type)]);
+  return OPTIMIZER_TYPES.flatMap((type) => [...updateCases(type), nonFiniteCase(type, 'parameter'), nonFiniteCase(type, 'gradient')]);
 }
 
 export function gradNormCases(): KernelCase[] {
