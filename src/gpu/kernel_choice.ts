@@ -59,10 +59,11 @@ export interface ShapeProbe {
   results: { variant: MatmulVariant; ok: boolean; maxError: number; ms: number | null; skipped?: string }[];
 }
 
-interface CacheRecord {
+/** A cache entry: one choice per shape, for one adapter and one version of the kernels. */
+export interface ChoiceRecord<T> {
   adapter: string;
   kernels: string;
-  shapes: Record<string, MatmulVariant[]>;
+  shapes: Record<string, T>;
 }
 
 export class MatmulChoice {
@@ -139,7 +140,7 @@ export async function chooseMatmuls(
   const variants = opts.variants ?? PROBE_ORDER;
   const kernels = hashText(variants.map((v) => `${v}\n${source(v)}`).join('\n'));
   const key = ctx.adapterKey;
-  const record = parseRecord(await cache.get(key), ctx.adapterKey, kernels) ?? {
+  const record = parseChoiceRecord<MatmulVariant[]>(await cache.get(key), ctx.adapterKey, kernels, validRanking) ?? {
     adapter: ctx.adapterKey,
     kernels,
     shapes: {},
@@ -217,7 +218,13 @@ function timedCall(call: MatmulCall, size: ProbeSize): MatmulCall {
 /** Skinny calls (dWhh at a small hidden size and a large batch: 8 x 8 x 65792) have little parallelism. */
 const TIMED_K = 2048;
 
-function parseRecord(text: string | null, adapter: string, kernels: string): CacheRecord | null {
+/** The entry in `text` when it is for this adapter and these kernels and every choice is `valid`, else null. */
+export function parseChoiceRecord<T>(
+  text: string | null,
+  adapter: string,
+  kernels: string,
+  valid: (x: unknown) => boolean,
+): ChoiceRecord<T> | null {
   if (text === null) return null;
   let r: unknown;
   try {
@@ -226,14 +233,13 @@ function parseRecord(text: string | null, adapter: string, kernels: string): Cac
     return null;
   }
   if (typeof r !== 'object' || r === null) return null;
-  const { adapter: a, kernels: k, shapes } = r as Partial<CacheRecord>;
+  const { adapter: a, kernels: k, shapes } = r as Partial<ChoiceRecord<T>>;
   if (a !== adapter || k !== kernels || typeof shapes !== 'object' || shapes === null) return null;
-  const known = new Set<string>(ALL_MATMUL_VARIANTS);
-  for (const ranking of Object.values(shapes)) {
-    if (!Array.isArray(ranking) || ranking.length === 0 || !ranking.every((v) => known.has(v))) return null;
-  }
-  return { adapter, kernels, shapes };
+  return Object.values(shapes).every(valid) ? { adapter, kernels, shapes } : null;
 }
+
+const KNOWN_VARIANTS = new Set<unknown>(ALL_MATMUL_VARIANTS);
+const validRanking = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every((v) => KNOWN_VARIANTS.has(v));
 
 /** FNV-1a, 32 bits: enough to notice that a shader changed since its ranking was cached. */
 export function hashText(text: string): string {

@@ -1,6 +1,6 @@
 import type { CellType } from '../model/config.ts';
 import { GpuLimitError, type GpuContext } from './device.ts';
-import { hashText, type KernelChoiceCache } from './kernel_choice.ts';
+import { hashText, parseChoiceRecord, type KernelChoiceCache } from './kernel_choice.ts';
 import type { KernelLibrary, ShaderSource } from './kernels.ts';
 import { chooseRecurrence, PER_STEP_WG, recurrenceName, type Recurrence, type RecurrenceLimits } from './recurrence.ts';
 import { RecurrenceCase, type RecurrenceCheck } from './recurrence_probe.ts';
@@ -66,12 +66,6 @@ export interface RecurrenceProbeOptions {
   budgetMs?: number;
 }
 
-interface CacheRecord {
-  adapter: string;
-  kernels: string;
-  shapes: Record<string, Recurrence>;
-}
-
 /** Raised whenever the candidates, the check or the timing rules change: cached choices then no longer hold. */
 const PROBE_VERSION = 'probe 2: derived tolerances';
 const CELL_KERNELS = ['rnn', 'lstm', 'gru'].flatMap((c) => [`${c}_forward`, `${c}_backward`]);
@@ -105,7 +99,11 @@ export async function chooseRecurrenceByProbe(
   // The kernels and the probe's own rules (candidates, checks, timing): a change to either probes again.
   const kernels = hashText([PROBE_VERSION, ...CELL_KERNELS.map((k) => `${k}\n${source(k)}`)].join('\n'));
   const key = recurrenceCacheKey(ctx);
-  const record = parseRecord(await cache.get(key), ctx.adapterKey, kernels) ?? { adapter: ctx.adapterKey, kernels, shapes: {} };
+  const record = parseChoiceRecord<Recurrence>(await cache.get(key), ctx.adapterKey, kernels, validRecurrence) ?? {
+    adapter: ctx.adapterKey,
+    kernels,
+    shapes: {},
+  };
   const shapeKey = recurrenceShapeKey(shape);
   const cached = record.shapes[shapeKey];
   if (cached && fitsLimits(cached, limits)) {
@@ -189,19 +187,9 @@ function fitsLimits(r: Recurrence, limits: RecurrenceLimits): boolean {
   return wg <= Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX) && wg % (r.lanes ?? 1) === 0;
 }
 
-function parseRecord(text: string | null, adapter: string, kernels: string): CacheRecord | null {
-  if (text === null) return null;
-  let r: unknown;
-  try {
-    r = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof r !== 'object' || r === null) return null;
-  const { adapter: a, kernels: k, shapes } = r as Partial<CacheRecord>;
-  if (a !== adapter || k !== kernels || typeof shapes !== 'object' || shapes === null) return null;
-  const valid = (x: Recurrence) =>
-    (x.kind === 'per-step' || (x.kind === 'persistent' && Number.isInteger(x.workgroup) && x.workgroup > 0)) &&
-    (x.lanes === undefined || (Number.isInteger(x.lanes) && x.lanes > 0));
-  return Object.values(shapes).every((x) => typeof x === 'object' && x !== null && valid(x)) ? { adapter, kernels, shapes } : null;
+function validRecurrence(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Recurrence;
+  const lanes = r.lanes === undefined || (Number.isInteger(r.lanes) && r.lanes > 0);
+  return lanes && (r.kind === 'per-step' || (r.kind === 'persistent' && Number.isInteger(r.workgroup) && r.workgroup > 0));
 }
