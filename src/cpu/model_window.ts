@@ -6,8 +6,6 @@ import type { LayerBuffers } from './cells.ts';
 import { dropout } from './dropout.ts';
 import { embedding } from './embedding.ts';
 import { embeddingBackward } from './embedding_backward.ts';
-import { inputProjection } from './input_projection.ts';
-import { inputProjectionBackward } from './input_projection_backward.ts';
 import type { MatmulShape } from './matmul.ts';
 import { softmaxCrossEntropy } from './softmax_cross_entropy.ts';
 import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
@@ -16,8 +14,9 @@ import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
 // records them (cuDNN's per-layer order): per layer, the input projection of all rows, the recurrence, and
 // in backward the cell's element-wise backward, then the weight gradients as matmuls over all R = T * B rows.
 // Activations, views and matmul shapes are made once, so a step allocates nothing; Float64Array gives the
-// float64 path the gradient check needs. Memory, matmuls, bias gradients and the recurrence come from `ops`
-// (src/cpu/window_ops.ts): plain loops for an array constructor, or the WebAssembly kernels.
+// float64 path the gradient check needs. Memory, matmuls, the one-hot input projection and its backward,
+// bias gradients and the recurrence come from `ops` (src/cpu/window_ops.ts): plain loops for an array
+// constructor, or the WebAssembly kernels.
 
 type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -38,6 +37,7 @@ export class ModelWindow<A extends Vec> {
   readonly rowLoss: A; // (T, B)
   private readonly embedded: A | null; // (T, B, E)
   private readonly dembedded: A | null; // (T, B, E)
+  private readonly inputIds: Uint32Array | null; // (T, B): the inputs, where ops' input projection reads them
   private readonly cell: CellSpec;
   private readonly ops: WindowOps<A>;
   private readonly recurrences: Recurrence<A>[];
@@ -84,6 +84,7 @@ export class ModelWindow<A extends Vec> {
     }
     this.embedded = E > 0 ? make(R * E) : null;
     this.dembedded = E > 0 ? make(R * E) : null;
+    this.inputIds = E > 0 ? null : this.ops.allocIds(R);
     this.logits = make(R * V);
     this.dlogits = make(R * V);
     this.rowLoss = make(R);
@@ -118,8 +119,10 @@ export class ModelWindow<A extends Vec> {
     for (let k = 0; k < config.layers; k++) {
       const l = this.layers[k];
       const n = this.names[k];
-      if (k === 0 && !this.embedded) inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], inputs, R, GH, V);
-      else {
+      if (k === 0 && this.inputIds) {
+        this.setInputIds(inputs);
+        this.ops.inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], this.inputIds, R, GH, V);
+      } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
         this.ops.matmul(l.xproj, x, p[n.weightIh], p[n.biasIh], this.shapes[k].xproj);
       }
@@ -153,8 +156,10 @@ export class ModelWindow<A extends Vec> {
       this.recurrences[k].backward(p[n.weightHh], 0, T);
       this.ops.matmul(g[n.weightHh], l.dhgates, l.hIn, null, this.shapes[k].dWhh);
       if (n.biasHh) this.ops.biasGrad(g[n.biasHh], l.dhgates, R, GH);
-      if (k === 0 && !this.embedded) inputProjectionBackward(g[n.weightIh], l.dgates, inputs, R, GH, V);
-      else {
+      if (k === 0 && this.inputIds) {
+        this.setInputIds(inputs);
+        this.ops.inputProjectionBackward(g[n.weightIh], l.dgates, this.inputIds, R, GH, V);
+      } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
         this.ops.matmul(g[n.weightIh], l.dgates, x, null, this.shapes[k].dWih);
         // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
@@ -203,6 +208,12 @@ export class ModelWindow<A extends Vec> {
       for (let i = 0; i < BH; i++) l.hs[i] = hidden[k * BH + i];
       if (l.cs) for (let i = 0; i < BH; i++) l.cs[i] = cell ? cell[k * BH + i] : 0;
     });
+  }
+
+  /** Copies the window's R inputs where the ops read them (backward's too: it need not follow forward's). */
+  private setInputIds(inputs: Uint32Array): void {
+    const ids = this.inputIds!;
+    for (let r = 0; r < ids.length; r++) ids[r] = inputs[r];
   }
 
   private top(): LayerBuffers<A> {
