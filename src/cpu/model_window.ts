@@ -7,7 +7,6 @@ import { dropout } from './dropout.ts';
 import { embedding } from './embedding.ts';
 import { embeddingBackward } from './embedding_backward.ts';
 import type { MatmulShape } from './matmul.ts';
-import { softmaxCrossEntropy } from './softmax_cross_entropy.ts';
 import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
 
 // Forward and backward of the whole model over one (T, B) window, op by op in the order the GPU scheduler
@@ -15,8 +14,8 @@ import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
 // in backward the cell's element-wise backward, then the weight gradients as matmuls over all R = T * B rows.
 // Activations, views and matmul shapes are made once, so a step allocates nothing; Float64Array gives the
 // float64 path the gradient check needs. Memory, matmuls, the one-hot input projection and its backward,
-// bias gradients and the recurrence come from `ops` (src/cpu/window_ops.ts): plain loops for an array
-// constructor, or the WebAssembly kernels.
+// the softmax cross-entropy, bias gradients and the recurrence come from `ops` (src/cpu/window_ops.ts):
+// plain loops for an array constructor, or the WebAssembly kernels.
 
 type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -38,6 +37,7 @@ export class ModelWindow<A extends Vec> {
   private readonly embedded: A | null; // (T, B, E)
   private readonly dembedded: A | null; // (T, B, E)
   private readonly inputIds: Uint32Array | null; // (T, B): the inputs, where ops' input projection reads them
+  private readonly targetIds: Uint32Array; // (T, B): the targets, where ops' softmax cross-entropy reads them
   private readonly cell: CellSpec;
   private readonly ops: WindowOps<A>;
   private readonly recurrences: Recurrence<A>[];
@@ -85,6 +85,7 @@ export class ModelWindow<A extends Vec> {
     this.embedded = E > 0 ? make(R * E) : null;
     this.dembedded = E > 0 ? make(R * E) : null;
     this.inputIds = E > 0 ? null : this.ops.allocIds(R);
+    this.targetIds = this.ops.allocIds(R);
     this.logits = make(R * V);
     this.dlogits = make(R * V);
     this.rowLoss = make(R);
@@ -120,7 +121,7 @@ export class ModelWindow<A extends Vec> {
       const l = this.layers[k];
       const n = this.names[k];
       if (k === 0 && this.inputIds) {
-        this.setInputIds(inputs);
+        copyIds(this.inputIds, inputs);
         this.ops.inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], this.inputIds, R, GH, V);
       } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
@@ -133,7 +134,8 @@ export class ModelWindow<A extends Vec> {
       }
     }
     this.ops.matmul(this.logits, this.top().y, p[DECODER_WEIGHT], p[DECODER_BIAS], this.head.logits);
-    softmaxCrossEntropy(this.rowLoss, this.dlogits, this.logits, targets, R, V, 1 / B);
+    copyIds(this.targetIds, targets);
+    this.ops.softmaxCrossEntropy(this.rowLoss, this.dlogits, this.logits, this.targetIds, R, V, 1 / B);
     let sum = 0;
     for (let r = 0; r < R; r++) sum += this.rowLoss[r];
     return sum / B;
@@ -157,7 +159,8 @@ export class ModelWindow<A extends Vec> {
       this.ops.matmul(g[n.weightHh], l.dhgates, l.hIn, null, this.shapes[k].dWhh);
       if (n.biasHh) this.ops.biasGrad(g[n.biasHh], l.dhgates, R, GH);
       if (k === 0 && this.inputIds) {
-        this.setInputIds(inputs);
+        // Copied again: backward need not follow a forward on the same inputs.
+        copyIds(this.inputIds, inputs);
         this.ops.inputProjectionBackward(g[n.weightIh], l.dgates, this.inputIds, R, GH, V);
       } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
@@ -210,12 +213,6 @@ export class ModelWindow<A extends Vec> {
     });
   }
 
-  /** Copies the window's R inputs where the ops read them (backward's too: it need not follow forward's). */
-  private setInputIds(inputs: Uint32Array): void {
-    const ids = this.inputIds!;
-    for (let r = 0; r < ids.length; r++) ids[r] = inputs[r];
-  }
-
   private top(): LayerBuffers<A> {
     return this.layers[this.layers.length - 1];
   }
@@ -225,6 +222,11 @@ export class ModelWindow<A extends Vec> {
     const RH = this.T * this.B * this.config.hiddenSize;
     dropout(out, inp, this.dropoutSeed!, k * RH, RH, this.config.dropout);
   }
+}
+
+/** The window's R ids into the array the ops read them from (a loop: a subarray would allocate). */
+function copyIds(to: Uint32Array, from: Uint32Array): void {
+  for (let r = 0; r < to.length; r++) to[r] = from[r];
 }
 
 /** The named tensors of one flat array, made again only when a different array comes in. */

@@ -62,7 +62,10 @@ export interface CpuKernels {
   biasGrad(db: Float32Array, d: Float32Array, R: number, N: number): void;
   /** The cells' element-wise steps: src/cpu/<cell>_pointwise.ts's contracts, on the calling thread. */
   readonly cells: CellKernels;
-  /** The one-hot input projection and its backward: src/cpu/input_projection*.ts's contracts, on the calling thread. */
+  /**
+   * The one-hot input projection and its backward, and the softmax cross-entropy: src/cpu/input_projection*.ts's
+   * and softmax_cross_entropy.ts's contracts, on the calling thread.
+   */
   readonly oneHot: OneHotKernels;
   /** Stops the kernel threads. The kernels run on one thread afterwards. */
   close(): void;

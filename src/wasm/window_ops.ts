@@ -4,8 +4,8 @@ import type { CpuKernels } from './kernels.ts';
 
 // ModelWindow's ops on the WebAssembly kernels: every activation is allocated in the kernels' memory, so
 // the matmuls (input projection, per-step recurrent GEMM, logits, weight gradients), the one-hot input
-// projection and its backward, the bias gradients and the cells' element-wise steps run on the arrays in
-// place, with nothing copied per call (but the window's R token ids, into allocIds' array). The recurrence is
+// projection and its backward, the softmax cross-entropy, the bias gradients and the cells' element-wise steps run on the arrays in
+// place, with nothing copied per call (but the window's R input and target ids, into allocIds' arrays). The recurrence is
 // cuDNN's order (src/cpu/step_recurrence.ts): per step, the recurrent GEMM, then the cell's element-wise
 // step, both in WebAssembly.
 export function wasmWindowOps(kernels: Pick<CpuKernels, 'alloc' | 'matmul' | 'biasGrad' | 'cells' | 'oneHot'>): WindowOps<Float32Array> {
@@ -20,6 +20,8 @@ export function wasmWindowOps(kernels: Pick<CpuKernels, 'alloc' | 'matmul' | 'bi
     matmul,
     inputProjection: (xproj, Wxh, bh, ids, R, H, V) => kernels.oneHot.inputProjection(xproj, Wxh, bh, ids, R, H, V),
     inputProjectionBackward: (dWxh, dxproj, ids, R, H, V) => kernels.oneHot.inputProjectionBackward(dWxh, dxproj, ids, R, H, V),
+    softmaxCrossEntropy: (rowLoss, dlogits, logits, targets, R, V, scale) =>
+      kernels.oneHot.softmaxCrossEntropy(rowLoss, dlogits, logits, targets, R, V, scale),
     biasGrad: (db, d, R, N) => kernels.biasGrad(db, d, R, N),
     recurrence: (cell, l, T, B, H) => new StepRecurrence(cell, l, T, B, H, alloc, matmul, kernels.cells),
   };

@@ -4,6 +4,7 @@ import { inputProjection } from '../../src/cpu/input_projection.ts';
 import { inputProjectionBackward } from '../../src/cpu/input_projection_backward.ts';
 import { matmul } from '../../src/cpu/matmul.ts';
 import { ModelWindow } from '../../src/cpu/model_window.ts';
+import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
 import { StepRecurrence } from '../../src/cpu/step_recurrence.ts';
 import type { WindowOps } from '../../src/cpu/window_ops.ts';
 import { Vocabulary } from '../../src/data/vocabulary.ts';
@@ -26,6 +27,7 @@ const stepOps: WindowOps<Float64Array> = {
   matmul,
   inputProjection,
   inputProjectionBackward,
+  softmaxCrossEntropy,
   biasGrad,
   recurrence: (cell, l, T, B, H) => new StepRecurrence(cell, l, T, B, H, (n) => new Float64Array(n), matmul),
 };

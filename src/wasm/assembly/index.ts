@@ -10,3 +10,4 @@ export { lstm_pointwise_forward, lstm_pointwise_backward } from './lstm_pointwis
 export { gru_pointwise_forward, gru_pointwise_backward } from './gru_pointwise';
 export { input_projection } from './input_projection';
 export { input_projection_backward } from './input_projection_backward';
+export { softmax_cross_entropy } from './softmax_cross_entropy';
