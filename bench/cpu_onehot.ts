@@ -13,8 +13,9 @@ import { wasmWindowOps } from '../src/wasm/window_ops.ts';
 // The one-hot input projection and its backward, TypeScript twin against WebAssembly kernel, ms per call at
 // the shapes of one training window (seq 25, vocabulary 65): W_ih is (G H, V) for G = 4 (LSTM), 3 (GRU),
 // 1 (RNN), and R = 25 B rows. Both run on arrays in the kernels' memory, as in the CPU backend's window.
-// Each result is checked to equal the twin's bit for bit before it is timed. softmax_cross_entropy (its
-// twin against its kernel, R rows of V logits) is timed with the LSTM rows. Best of 3 runs of --min-time s.
+// The projection's results and its backward's are checked to equal the twins' bit for bit before they are
+// timed. softmax_cross_entropy (its twin against its kernel, R rows of V logits; checked to float32
+// rounding in test/wasm/onehot.test.ts, not here) is timed with the LSTM rows. Best of 3 runs of --min-time s.
 //
 // Then whole training windows (forward and backward, no update) side by side in one process, as
 // bench/cpu_cells.ts does: one whose three ops are the TypeScript twins (the CPU backend before these

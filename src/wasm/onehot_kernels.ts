@@ -6,7 +6,7 @@
 //
 // They run on the calling thread, so their results cannot depend on the thread count. At LSTM 512 x 32
 // (seq 25, vocabulary 65) the projection and its backward write or read a 6.5 MB (R, 4H) array once, under
-// 2 ms of a window of about 100 ms on 2 threads (bench/cpu_onehot.ts): a hand-off to the pool could save
+// 2 ms of a window of about 120 ms on 2 threads (bench/cpu_onehot.ts): a hand-off to the pool could save
 // at most half of that.
 import type { OneHotOps } from '../cpu/window_ops.ts';
 
