@@ -40,6 +40,7 @@ function windowOn(k: CpuKernels, cells: CellSteps<Float32Array>, cell: CellType,
     matmul: (c, a, b, bias, shape) => k.matmul(c, a, b, bias, shape),
     biasGrad: (db, d, R, N) => k.biasGrad(db, d, R, N),
     cells,
+    oneHot: k.oneHot,
   });
   const w = new ModelWindow(s.model, s.layout, T, B, ops);
   const params = k.alloc(s.layout.totalFloats);

@@ -6,18 +6,16 @@ import type { LayerBuffers } from './cells.ts';
 import { dropout } from './dropout.ts';
 import { embedding } from './embedding.ts';
 import { embeddingBackward } from './embedding_backward.ts';
-import { inputProjection } from './input_projection.ts';
-import { inputProjectionBackward } from './input_projection_backward.ts';
 import type { MatmulShape } from './matmul.ts';
-import { softmaxCrossEntropy } from './softmax_cross_entropy.ts';
 import { plainOps, type Recurrence, type WindowOps } from './window_ops.ts';
 
 // Forward and backward of the whole model over one (T, B) window, op by op in the order the GPU scheduler
 // records them (cuDNN's per-layer order): per layer, the input projection of all rows, the recurrence, and
 // in backward the cell's element-wise backward, then the weight gradients as matmuls over all R = T * B rows.
 // Activations, views and matmul shapes are made once, so a step allocates nothing; Float64Array gives the
-// float64 path the gradient check needs. Memory, matmuls, bias gradients and the recurrence come from `ops`
-// (src/cpu/window_ops.ts): plain loops for an array constructor, or the WebAssembly kernels.
+// float64 path the gradient check needs. Memory, matmuls, the one-hot input projection and its backward,
+// the softmax cross-entropy, bias gradients and the recurrence come from `ops` (src/cpu/window_ops.ts):
+// plain loops for an array constructor, or the WebAssembly kernels.
 
 type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -38,6 +36,8 @@ export class ModelWindow<A extends Vec> {
   readonly rowLoss: A; // (T, B)
   private readonly embedded: A | null; // (T, B, E)
   private readonly dembedded: A | null; // (T, B, E)
+  private readonly inputIds: Uint32Array | null; // (T, B): the inputs, where ops' input projection reads them
+  private readonly targetIds: Uint32Array; // (T, B): the targets, where ops' softmax cross-entropy reads them
   private readonly cell: CellSpec;
   private readonly ops: WindowOps<A>;
   private readonly recurrences: Recurrence<A>[];
@@ -84,6 +84,8 @@ export class ModelWindow<A extends Vec> {
     }
     this.embedded = E > 0 ? make(R * E) : null;
     this.dembedded = E > 0 ? make(R * E) : null;
+    this.inputIds = E > 0 ? null : this.ops.allocIds(R);
+    this.targetIds = this.ops.allocIds(R);
     this.logits = make(R * V);
     this.dlogits = make(R * V);
     this.rowLoss = make(R);
@@ -118,8 +120,10 @@ export class ModelWindow<A extends Vec> {
     for (let k = 0; k < config.layers; k++) {
       const l = this.layers[k];
       const n = this.names[k];
-      if (k === 0 && !this.embedded) inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], inputs, R, GH, V);
-      else {
+      if (k === 0 && this.inputIds) {
+        copyIds(this.inputIds, inputs);
+        this.ops.inputProjection(l.xproj, p[n.weightIh], p[n.biasIh], this.inputIds, R, GH, V);
+      } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
         this.ops.matmul(l.xproj, x, p[n.weightIh], p[n.biasIh], this.shapes[k].xproj);
       }
@@ -130,7 +134,8 @@ export class ModelWindow<A extends Vec> {
       }
     }
     this.ops.matmul(this.logits, this.top().y, p[DECODER_WEIGHT], p[DECODER_BIAS], this.head.logits);
-    softmaxCrossEntropy(this.rowLoss, this.dlogits, this.logits, targets, R, V, 1 / B);
+    copyIds(this.targetIds, targets);
+    this.ops.softmaxCrossEntropy(this.rowLoss, this.dlogits, this.logits, this.targetIds, R, V, 1 / B);
     let sum = 0;
     for (let r = 0; r < R; r++) sum += this.rowLoss[r];
     return sum / B;
@@ -153,8 +158,11 @@ export class ModelWindow<A extends Vec> {
       this.recurrences[k].backward(p[n.weightHh], 0, T);
       this.ops.matmul(g[n.weightHh], l.dhgates, l.hIn, null, this.shapes[k].dWhh);
       if (n.biasHh) this.ops.biasGrad(g[n.biasHh], l.dhgates, R, GH);
-      if (k === 0 && !this.embedded) inputProjectionBackward(g[n.weightIh], l.dgates, inputs, R, GH, V);
-      else {
+      if (k === 0 && this.inputIds) {
+        // Copied again: backward need not follow a forward on the same inputs.
+        copyIds(this.inputIds, inputs);
+        this.ops.inputProjectionBackward(g[n.weightIh], l.dgates, this.inputIds, R, GH, V);
+      } else {
         const x = k === 0 ? this.embedded! : this.layers[k - 1].y;
         this.ops.matmul(g[n.weightIh], l.dgates, x, null, this.shapes[k].dWih);
         // dx = dgates W_ih: the gradient at the layer's input, through dropout into the layer below.
@@ -214,6 +222,11 @@ export class ModelWindow<A extends Vec> {
     const RH = this.T * this.B * this.config.hiddenSize;
     dropout(out, inp, this.dropoutSeed!, k * RH, RH, this.config.dropout);
   }
+}
+
+/** The window's R ids into the array the ops read them from (a loop: a subarray would allocate). */
+function copyIds(to: Uint32Array, from: Uint32Array): void {
+  for (let r = 0; r < to.length; r++) to[r] = from[r];
 }
 
 /** The named tensors of one flat array, made again only when a different array comes in. */

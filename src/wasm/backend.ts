@@ -9,9 +9,9 @@ import { kernelMemoryBytes, loadCpuKernels, simdSupported, type CpuKernels, type
 import { wasmWindowOps } from './window_ops.ts';
 
 // The fast CPU backend: CpuBackend (its step, state and sampling unchanged) on the WebAssembly kernels'
-// memory, matmuls, cells' element-wise steps and optimizer updates (float32 SIMD, the twins' contracts).
-// Results agree with the JavaScript reference to float32 rounding (test/wasm/backend.test.ts) and do not
-// depend on the thread count.
+// memory, matmuls, one-hot input projection, softmax cross-entropy, cells' element-wise steps and optimizer
+// updates (SIMD, the twins' contracts). Results agree with the JavaScript reference to float32 rounding
+// (test/wasm/backend.test.ts) and do not depend on the thread count.
 
 /**
  * `options.threads`: default the machine's cores, at most 4; deviceName says how many ran, and why not more.
@@ -59,6 +59,7 @@ export async function wasmCpuBackendBytes(config: ModelConfig, train: TrainConfi
     matmul: () => {},
     biasGrad: () => {},
     cells: TS_CELL_STEPS, // on the counting arrays: cheap at one evaluation and one sample
+    oneHot: { inputProjection: () => {}, inputProjectionBackward: () => {}, softmaxCrossEntropy: () => {} },
   });
   const backend = new CpuBackend(config, train, layout, { ops, name: 'counting', close() {} });
   await backend.evaluate(new Uint32Array(2));

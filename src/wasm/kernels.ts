@@ -1,6 +1,7 @@
 import type { MatmulShape } from '../cpu/matmul.ts';
 import { optimizerStateFloats, type OptimizerType } from '../model/optimizers.ts';
 import { cellKernels, type CellExports, type CellKernels } from './cell_kernels.ts';
+import { oneHotKernels, type OneHotExports, type OneHotKernels } from './onehot_kernels.ts';
 import { inNode, ThreadPool, type MatmulExport } from './thread_pool.ts';
 
 // The WebAssembly SIMD kernels for the CPU backend, and the memory they work in.
@@ -61,6 +62,11 @@ export interface CpuKernels {
   biasGrad(db: Float32Array, d: Float32Array, R: number, N: number): void;
   /** The cells' element-wise steps: src/cpu/<cell>_pointwise.ts's contracts, on the calling thread. */
   readonly cells: CellKernels;
+  /**
+   * The one-hot input projection and its backward, and the softmax cross-entropy: src/cpu/input_projection*.ts's
+   * and softmax_cross_entropy.ts's contracts, on the calling thread.
+   */
+  readonly oneHot: OneHotKernels;
   /** Stops the kernel threads. The kernels run on one thread afterwards. */
   close(): void;
 }
@@ -71,7 +77,7 @@ const ALIGN = 64;
 const FIRST = PAGE;
 const DEFAULT_MIN_PARALLEL_WORK = 1 << 18;
 
-interface Exports extends CellExports {
+interface Exports extends CellExports, OneHotExports {
   matmul: MatmulExport;
   adagrad_update(params: number, grads: number, mem: number, n: number, lr: number, clip: number, eps: number, scale: number): void;
   rmsprop_update(
@@ -161,6 +167,7 @@ export function kernelMemoryBytes(lengths: Iterable<number>): number {
 class WasmKernels implements CpuKernels {
   readonly description: string;
   readonly cells: CellKernels;
+  readonly oneHot: OneHotKernels;
   private top = FIRST;
   private handedOut = false;
   // Buffer objects whose views have been checked to be this memory (see owns()).
@@ -177,6 +184,7 @@ class WasmKernels implements CpuKernels {
   ) {
     this.description = `cpu-wasm-simd x${threads} thread${threads === 1 ? '' : 's'}`;
     this.cells = cellKernels(exports, (x, n, name) => this.check(x, n, name));
+    this.oneHot = oneHotKernels(exports, (x, n, name) => this.check(x, n, name));
   }
 
   alloc(n: number): Float32Array {
@@ -248,7 +256,7 @@ class WasmKernels implements CpuKernels {
 
   // A kernel reads and writes raw memory: an array from elsewhere, or one too short for the shape, would
   // silently read or clobber its neighbours.
-  private check(x: Float32Array, n: number, name: string): void {
+  private check(x: Float32Array | Uint32Array, n: number, name: string): void {
     if (x.length < n) throw new Error(`${name} has ${x.length} elements, the shape needs ${n}`);
     if (!this.known.has(x.buffer)) {
       if (!this.owns(x)) throw new Error(`${name} is not in the kernels' memory: allocate it with alloc()`);
@@ -258,7 +266,7 @@ class WasmKernels implements CpuKernels {
 
   // Whether x's buffer is this memory: a store through x shows up in the memory. (Not identity: V8 may hand
   // out a new SharedArrayBuffer object for the same shared memory at any time.) Runs once per buffer object.
-  private owns(x: Float32Array): boolean {
+  private owns(x: Float32Array | Uint32Array): boolean {
     if (x.length === 0) return true;
     if (x.byteOffset + 4 > this.memory.buffer.byteLength) return false;
     const mine = new Uint32Array(this.memory.buffer, x.byteOffset, 1);

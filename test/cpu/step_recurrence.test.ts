@@ -1,7 +1,10 @@
 import { expect, test } from 'vitest';
 import { biasGrad } from '../../src/cpu/bias_grad.ts';
+import { inputProjection } from '../../src/cpu/input_projection.ts';
+import { inputProjectionBackward } from '../../src/cpu/input_projection_backward.ts';
 import { matmul } from '../../src/cpu/matmul.ts';
 import { ModelWindow } from '../../src/cpu/model_window.ts';
+import { softmaxCrossEntropy } from '../../src/cpu/softmax_cross_entropy.ts';
 import { StepRecurrence } from '../../src/cpu/step_recurrence.ts';
 import type { WindowOps } from '../../src/cpu/window_ops.ts';
 import { Vocabulary } from '../../src/data/vocabulary.ts';
@@ -20,7 +23,11 @@ const RTOL = 1e-10;
 
 const stepOps: WindowOps<Float64Array> = {
   alloc: (n) => new Float64Array(n),
+  allocIds: (n) => new Uint32Array(n),
   matmul,
+  inputProjection,
+  inputProjectionBackward,
+  softmaxCrossEntropy,
   biasGrad,
   recurrence: (cell, l, T, B, H) => new StepRecurrence(cell, l, T, B, H, (n) => new Float64Array(n), matmul),
 };
