@@ -18,8 +18,11 @@ export const ARTIFACTS = join(ROOT, 'test-artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** `vite build`, as `npm run build` runs it. */
-export async function buildPage(): Promise<void> {
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT });
+/** Builds the page into dist/, or into `outDir` (a file of its own, so that test files never share a build). */
+export async function buildPage(outDir?: string): Promise<void> {
+  const args = [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'];
+  if (outDir) args.push('--outDir', outDir, '--emptyOutDir');
+  await promisify(execFile)(process.execPath, args, { cwd: ROOT });
 }
 
 const TYPES: Record<string, string> = {
