@@ -13,15 +13,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 // anyone hosting dist/ would serve it), and Debian's Chromium with WebGPU on (SwiftShader without a GPU).
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DIST = join(ROOT, 'dist');
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** `vite build`, as `npm run build` runs it. */
-/** Builds the page into dist/, or into `outDir` (a file of its own, so that test files never share a build). */
-export async function buildPage(outDir?: string): Promise<void> {
-  const args = [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'];
-  if (outDir) args.push('--outDir', outDir, '--emptyOutDir');
+/** Builds the page into `outDir`: each test file builds its own, so that files never share (or clear) a build. */
+export async function buildPage(outDir: string): Promise<void> {
+  const args = [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
   await promisify(execFile)(process.execPath, args, { cwd: ROOT });
 }
 

@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
-import { serveStatic, tempDir } from './browser.ts';
-import { buildPageInto, FIREFOX, firefoxInstalled, launchFirefox, type FirefoxSession } from './firefox_browser.ts';
+import { buildPage, serveStatic, tempDir } from './browser.ts';
+import { FIREFOX, firefoxInstalled, launchFirefox, type FirefoxSession } from './firefox_browser.ts';
 
 // The built page in Debian's Firefox ESR: its WebGPU is wgpu with the naga shader compiler, not Chromium's
 // Dawn and Tint, so the kernel validation page here is a second, independent check of every kernel, and a
@@ -36,7 +36,7 @@ describe(`Firefox (${FIREFOX})`, () => {
   beforeAll(async () => {
     if (!installed) throw new Error(`${FIREFOX} is missing: run .ci/install-system-deps`);
     dist = await tempDir();
-    await buildPageInto(dist);
+    await buildPage(dist);
     ({ server, url: baseUrl } = await serveStatic(dist));
     firefox = await launchFirefox();
     page = await firefox.browser.newPage();

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { ROOT } from './browser.ts';
 
 // Debian's Firefox ESR for the end-to-end tests: its own WebGPU implementation (wgpu, with its own WGSL
 // compiler, naga) is a second check of every kernel beside Chromium's Dawn. Driven by puppeteer-core over
@@ -16,15 +12,6 @@ export function firefoxInstalled(): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/**
- * `vite build` into a directory of its own: web.test.ts builds into dist/ at the same time in another
- * worker, and a build empties its output directory first.
- */
-export async function buildPageInto(outDir: string): Promise<void> {
-  const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-  await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT });
 }
 
 export interface FirefoxSession {

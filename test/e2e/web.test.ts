@@ -1,11 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
 import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
-import { ARTIFACTS, buildPage, DIST, launchChromium, serveStatic, tempDir } from './browser.ts';
+import { ARTIFACTS, buildPage, launchChromium, serveStatic, tempDir } from './browser.ts';
 
 // The browser trainer end to end: `vite build`, dist/ served on 127.0.0.1, Debian's Chromium driving the
 // page on its WebGPU adapter (SwiftShader on a machine without a GPU). The tests share one page, in order:
@@ -27,9 +27,11 @@ let evalText: string;
 let evalFile: string;
 const pageErrors: string[] = [];
 
+let dist: string; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  await buildPage();
-  ({ server, url: baseUrl } = await serveStatic(DIST));
+  dist = await tempDir();
+  await buildPage(dist);
+  ({ server, url: baseUrl } = await serveStatic(dist));
   browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
   page = await context.newPage();
@@ -43,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
+  if (dist) await rm(dist, { recursive: true, force: true });
 });
 
 async function data(selector: string, key: string): Promise<string | undefined> {

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/model/checkpoint.ts';
-import { buildPage, DESKTOP, DIST, launchChromium, serveStatic, tempDir } from './browser.ts';
+import { buildPage, DESKTOP, launchChromium, serveStatic, tempDir } from './browser.ts';
 
 // Issue 9 in the page: the optimizer, clipping, decay and validation fields, and the validation loss drawn
 // beside the training loss, in headless Chromium (training on the CPU backend, what `auto` picks on
@@ -16,9 +16,11 @@ let browser: Browser;
 let context: BrowserContext;
 const pageErrors: string[] = [];
 
+let dist: string; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  await buildPage();
-  ({ server, url: baseUrl } = await serveStatic(DIST));
+  dist = await tempDir();
+  await buildPage(dist);
+  ({ server, url: baseUrl } = await serveStatic(dist));
   browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: DESKTOP });
 }, 120_000);
@@ -26,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
+  if (dist) await rm(dist, { recursive: true, force: true });
 });
 
 async function open(): Promise<Page> {
