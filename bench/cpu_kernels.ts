@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { matmul, type MatmulShape } from '../src/cpu/matmul.ts';
 import { loadCpuKernels, type CpuKernels } from '../src/wasm/kernels.ts';
+import { secondsPerCall } from './timing.ts';
 
 // CPU kernel microbenchmark: GFLOP/s of the TypeScript matmul (src/cpu/matmul.ts) and of the WebAssembly
 // SIMD one (src/wasm/) on 1 and 2 threads, at the matmul shapes of one training window (seq 25, vocabulary
@@ -40,24 +40,6 @@ function shapes(hidden: number, batch: number, seq = 25, vocab = 65): Shape[] {
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** Seconds per call: the best of 3 runs of at least minTime seconds each. */
-function time(run: () => void, minTime: number): number {
-  run();
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    do {
-      run();
-      calls++;
-      t = performance.now();
-    } while (t - t0 < minTime * 1000);
-    best = Math.min(best, (t - t0) / 1000 / calls);
-  }
-  return best;
 }
 
 const minTime = arg('--min-time', 0.2);
@@ -101,7 +83,7 @@ function runOn(
   for (let i = 0; i < a.length; i++) a[i] = Math.sin(i) * 0.5;
   for (let i = 0; i < b.length; i++) b[i] = Math.cos(i * 0.7) * 0.5;
   const run = make(c, a, b);
-  const seconds = time(run, minTime);
+  const seconds = secondsPerCall(run, minTime);
   c.fill(0);
   run();
   return { seconds, c: c.slice() };

@@ -9,6 +9,7 @@ import { type CellType, modelConfig, trainConfig } from '../src/model/config.ts'
 import { makeSession } from '../src/model/session.ts';
 import { loadCpuKernels } from '../src/wasm/kernels.ts';
 import { wasmWindowOps } from '../src/wasm/window_ops.ts';
+import { secondsPerCall } from './timing.ts';
 
 // The one-hot input projection and its backward, TypeScript twin against WebAssembly kernel, ms per call at
 // the shapes of one training window (seq 25, vocabulary 65): W_ih is (G H, V) for G = 4 (LSTM), 3 (GRU),
@@ -39,23 +40,8 @@ const seconds = Number(arg('--seconds', '3'));
 const T = 25;
 const V = 65;
 
-/** ms per call: the best of 3 runs of at least minTime seconds each. */
-function time(run: () => void): number {
-  run();
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    do {
-      run();
-      calls++;
-      t = performance.now();
-    } while (t - t0 < minTime * 1000);
-    best = Math.min(best, (t - t0) / calls);
-  }
-  return best;
-}
+/** ms per call (timing.ts). */
+const time = (run: () => void): number => secondsPerCall(run, minTime) * 1000;
 
 function same(a: Float32Array, b: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;

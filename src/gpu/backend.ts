@@ -12,7 +12,8 @@ import { ModelProgram, type Dispatch, type KernelChoice } from './model_program.
 import { chooseRecurrence, logitsCall, type Recurrence } from './recurrence.ts';
 import { chooseRecurrenceByProbe } from './recurrence_choice.ts';
 import { Evaluator } from './evaluator.ts';
-import { GpuOptimizer, NON_FINITE_OFFSET, optimizerShaders } from './optimizer.ts';
+import { LossReadout } from './loss_reading.ts';
+import { GpuOptimizer, optimizerShaders } from './optimizer.ts';
 import { Profiler } from './profiler.ts';
 import { Sampler } from './sampler.ts';
 import { DeviceChannel } from './device_channel.ts';
@@ -36,8 +37,6 @@ const SHADERS = [
   'dropout',
   'sample_draw',
 ];
-/** [loss, smoothLoss, the optimizer's non-finite flag]. */
-const LOSS_READBACK_BYTES = 12;
 const cellShaders = (config: ModelConfig) => [`${config.cell}_forward`, `${config.cell}_backward`];
 const processKernelCache = memoryCache();
 
@@ -73,14 +72,10 @@ export class GpuBackend implements Backend {
   private readonly grads: GPUBuffer;
   private readonly optimizer: GpuOptimizer;
   private readonly program: ModelProgram;
-  /** The window's loss into lossState. */
-  private readonly lossDispatch: Dispatch;
   /** The whole training step: the program's forward and backward, then the update. */
   private readonly stepDispatches: Dispatch[];
-  private readonly lossState: GPUBuffer; // [loss, smoothLoss]
-  private readonly lossReadback: GPUBuffer;
+  private readonly loss: LossReadout;
   private profiler: Profiler | null = null;
-  private lossKept = false;
   private sampler: Sampler | null = null;
   private evaluator: Evaluator | null = null;
   private readonly transfer: StateTransfer;
@@ -105,18 +100,16 @@ export class GpuBackend implements Backend {
     this.recurrence = options.recurrence ?? chooseRecurrence(this.device.limits, ctx.isCpuAdapter, config.hiddenSize);
     const { seqLength: T, batchSize: B } = train;
     this.program = new ModelProgram(lib, this.pool, config, layout, T, B, this.params, this.grads, kernels, this.recurrence);
-    this.lossState = this.pool.storage('lossState', 8);
-    this.lossReadback = this.pool.readback('loss readback', LOSS_READBACK_BYTES);
     this.optimizer = new GpuOptimizer(lib, this.pool, train, this.params, this.grads, layout.totalFloats);
-    this.lossDispatch = lib.dispatch('loss_reduce', { R: T * B, SCALE: 1 / B }, [this.program.rowLoss, this.lossState], [1, 1, 1]);
+    this.loss = new LossReadout(lib, this.pool, this.program.rowLoss, T * B, B, this.optimizer.clipNorm);
     this.transfer = new StateTransfer(
       this.pool,
-      { params: this.params, optimizerState: this.optimizer.state, layers: this.program.layers, lossState: this.lossState },
+      { params: this.params, optimizerState: this.optimizer.state, layers: this.program.layers, lossState: this.loss.state },
       layout.totalFloats,
       this.optimizer.stateFloats,
       B * config.hiddenSize,
     );
-    this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.optimizer.dispatches, this.lossDispatch];
+    this.stepDispatches = [...this.program.forward, ...this.program.backward, ...this.optimizer.dispatches, this.loss.dispatch];
     this.dispatchesPerStep = this.stepDispatches.length;
   }
 
@@ -196,27 +189,13 @@ export class GpuBackend implements Backend {
 
   private endStep(encoder: GPUCommandEncoder, keepLoss: boolean): void {
     this.program.encodeCarry(encoder);
-    if (keepLoss) this.copyLoss(encoder);
+    if (keepLoss) this.loss.encodeCopy(encoder);
+    else this.loss.discard();
     this.submit(encoder);
-    this.lossKept = keepLoss;
   }
 
-  async readLoss(): Promise<LossReading> {
-    if (!this.lossKept) {
-      const encoder = this.device.createCommandEncoder();
-      this.copyLoss(encoder);
-      this.submit(encoder);
-    }
-    this.lossKept = false;
-    const reading = await this.read(this.lossReadback, LOSS_READBACK_BYTES);
-    const nonFiniteParams = new Uint32Array(reading.buffer, reading.byteOffset, 3)[2] !== 0;
-    return { loss: reading[0], smoothLoss: reading[1], nonFiniteParams };
-  }
-
-  /** [loss, smoothLoss] and the optimizer's non-finite flag into the readback buffer: one map per print. */
-  private copyLoss(encoder: GPUCommandEncoder): void {
-    encoder.copyBufferToBuffer(this.lossState, 0, this.lossReadback, 0, 8);
-    encoder.copyBufferToBuffer(this.optimizer.clipNorm, NON_FINITE_OFFSET, this.lossReadback, 8, 4);
+  readLoss(): Promise<LossReading> {
+    return this.loss.read(this.device, this.channel, (e) => this.submit(e));
   }
 
   async sample(req: SampleRequest, rng: Rng): Promise<Uint32Array> {

@@ -13,7 +13,7 @@ import { initParams } from '../../src/model/init.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
 import { Rng } from '../../src/model/rng.ts';
 import { makeSession, zeroState } from '../../src/model/session.ts';
-import { expectClose } from './harness.ts';
+import { expectClose, withLimits } from './harness.ts';
 
 // WebGPU's compatibility mode (featureLevel 'compatibility': OpenGL ES and Direct3D 11 drivers): 128
 // invocations per workgroup instead of 256; compute shaders keep 8 storage buffers. min-char-rnn's default
@@ -36,20 +36,11 @@ async function compatDevice(): Promise<GpuContext> {
 /** A core device reporting OpenGL ES 3.1's compute minimums (4 storage buffers) on top of compat's 128 invocations. */
 async function gles31Limits(): Promise<GpuContext> {
   const ctx = await openDevice(await acquireNodeAdapter(parseAdapterChoice(undefined)));
-  const limits: Record<string, number> = {};
-  for (const k in ctx.device.limits) limits[k] = (ctx.device.limits as unknown as Record<string, number>)[k];
-  Object.assign(limits, {
+  const device = withLimits(ctx.device, {
     maxStorageBuffersPerShaderStage: 4,
     maxComputeInvocationsPerWorkgroup: 128,
     maxComputeWorkgroupSizeX: 128,
     maxComputeWorkgroupSizeY: 128,
-  });
-  const device = new Proxy(ctx.device, {
-    get: (d, key) => {
-      if (key === 'limits') return limits;
-      const v = Reflect.get(d, key, d);
-      return typeof v === 'function' ? v.bind(d) : v;
-    },
   });
   return { ...ctx, device, adapterKey: `${ctx.adapterKey} gles31`, isCpuAdapter: false };
 }

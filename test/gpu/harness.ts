@@ -30,3 +30,17 @@ export function kernelEnv(): Promise<KernelCheckEnv> {
 export function expectClose(gpuOut: ArrayLike<number>, cpuOut: ArrayLike<number>, atol: number, rtol: number, what: string): number {
   return compareClose(gpuOut, cpuOut, atol, rtol, what).worstRelError;
 }
+
+/** The device as one with lower limits would report them (requiredLimits can only raise them): a proxy. */
+export function withLimits(device: GPUDevice, lower: Record<string, number>): GPUDevice {
+  const limits: Record<string, number> = {};
+  for (const k in device.limits) limits[k] = (device.limits as unknown as Record<string, number>)[k];
+  Object.assign(limits, lower);
+  return new Proxy(device, {
+    get: (d, key) => {
+      if (key === 'limits') return limits;
+      const v = Reflect.get(d, key, d);
+      return typeof v === 'function' ? v.bind(d) : v;
+    },
+  });
+}

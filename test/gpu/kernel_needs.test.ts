@@ -10,7 +10,7 @@ import { formatTable } from '../../src/cli/validate.ts';
 import { nodeShaderSource } from '../../src/gpu/shaders_node.ts';
 import { modelConfig, trainConfig } from '../../src/model/config.ts';
 import { modelLayout } from '../../src/model/model_tensors.ts';
-import { gpu } from './harness.ts';
+import { gpu, withLimits } from './harness.ts';
 
 // Each pipeline's needs, read from its WGSL, against the device's limits before it is built.
 
@@ -84,14 +84,7 @@ function defaults(): GPUSupportedLimits {
 test('a device with too few storage buffers per stage refuses the LSTM in one line, before building it', async () => {
   const ctx = await gpu();
   // The device as OpenGL ES 3.1 gives it in compatibility mode: 4 storage buffers per compute shader.
-  const limits = { ...pick(ctx.device.limits), maxStorageBuffersPerShaderStage: 4 };
-  const limited = new Proxy(ctx.device, {
-    get: (device, key) => {
-      if (key === 'limits') return limits;
-      const v = Reflect.get(device, key, device);
-      return typeof v === 'function' ? v.bind(device) : v;
-    },
-  });
+  const limited = withLimits(ctx.device, { maxStorageBuffersPerShaderStage: 4 });
   const config = modelConfig({ vocabSize: 20, hiddenSize: 8, cell: 'lstm' });
   const train = trainConfig({ seqLength: 5, batchSize: 2 });
   const err = await GpuBackend.create({ ...ctx, device: limited }, nodeShaderSource, config, train, modelLayout(config)).catch((e) => e);
@@ -103,23 +96,10 @@ test('a device with too few storage buffers per stage refuses the LSTM in one li
   (await createBackend('gpu', config, train, modelLayout(config))).destroy();
 });
 
-function pick(l: GPUSupportedLimits): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k in l) out[k] = (l as unknown as Record<string, number>)[k];
-  return out;
-}
-
 test('kernel checks over a device limit are "n/a" in validate, not failures: the engine never uses them there', async () => {
   const ctx = await gpu();
   // Compatibility mode's 128 invocations: the 16 x 16 matmul cannot run, the register-blocked ones can.
-  const limits = { ...pick(ctx.device.limits), maxComputeInvocationsPerWorkgroup: 128 };
-  const device = new Proxy(ctx.device, {
-    get: (d, key) => {
-      if (key === 'limits') return limits;
-      const v = Reflect.get(d, key, d);
-      return typeof v === 'function' ? v.bind(d) : v;
-    },
-  });
+  const device = withLimits(ctx.device, { maxComputeInvocationsPerWorkgroup: 128 });
   const env = { device, lib: new KernelLibrary(device, nodeShaderSource) };
   const tiled = KERNEL_CASES.find((c) => c.group === 'matmul')!;
   const blocked = KERNEL_CASES.find((c) => c.group === 'matmul_blocked')!;
