@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,9 +16,8 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** `vite build`, as `npm run build` runs it. */
-/** Builds the page into `outDir`: each test file builds its own, so that files never share (or clear) a build. */
-export async function buildPage(outDir: string): Promise<void> {
+/** `vite build`, as `npm run build` runs it, into `outDir`: each test file builds its own (servePage). */
+async function buildPage(outDir: string): Promise<void> {
   const args = [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
   await promisify(execFile)(process.execPath, args, { cwd: ROOT });
 }
@@ -32,8 +31,29 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
+export interface ServedPage {
+  url: string;
+  dist: string;
+  close(): Promise<void>;
+}
+
+/** A build of the page of the calling test file's own, served on 127.0.0.1; close() stops and removes it. */
+export async function servePage(): Promise<ServedPage> {
+  const dist = await tempDir();
+  await buildPage(dist);
+  const { server, url } = await serveStatic(dist);
+  return {
+    url,
+    dist,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dist, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Serves `dir` on 127.0.0.1 at a free port; resolves to the server and its base URL. */
-export async function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
+async function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = normalize(join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
     const file = path.endsWith(sep) ? join(path, 'index.html') : path;

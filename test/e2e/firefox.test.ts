@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
-import { buildPage, serveStatic, tempDir } from './browser.ts';
+import { servePage, type ServedPage } from './browser.ts';
 import { FIREFOX, firefoxInstalled, launchFirefox, type FirefoxSession } from './firefox_browser.ts';
 
 // The built page in Debian's Firefox ESR: its WebGPU is wgpu with the naga shader compiler, not Chromium's
@@ -17,9 +15,8 @@ import { FIREFOX, firefoxInstalled, launchFirefox, type FirefoxSession } from '.
 const installed = await firefoxInstalled();
 const ITERS = 200;
 
-let server: Server;
 let baseUrl: string;
-let dist: string | undefined;
+let served: ServedPage | undefined; // a build of this file's own: test files never share one
 let firefox: FirefoxSession;
 let page: Page;
 const pageErrors: string[] = [];
@@ -35,9 +32,8 @@ async function text(selector: string): Promise<string> {
 describe(`Firefox (${FIREFOX})`, () => {
   beforeAll(async () => {
     if (!installed) throw new Error(`${FIREFOX} is missing: run .ci/install-system-deps`);
-    dist = await tempDir();
-    await buildPage(dist);
-    ({ server, url: baseUrl } = await serveStatic(dist));
+    served = await servePage();
+    baseUrl = served.url;
     firefox = await launchFirefox();
     page = await firefox.browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
@@ -46,8 +42,7 @@ describe(`Firefox (${FIREFOX})`, () => {
 
   afterAll(async () => {
     await firefox?.browser.close();
-    await new Promise((resolve) => server?.close(resolve));
-    if (dist) await rm(dist, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('passes every kernel check of the validation page on its WebGPU adapter', async () => {

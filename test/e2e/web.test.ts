@@ -1,13 +1,12 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CASES } from '../../src/gpu/kernel_checks/index.ts';
 import { CORPUS, jsonLines, runCli } from '../helpers/cli.ts';
-import { ARTIFACTS, buildPage, launchChromium, serveStatic, tempDir } from './browser.ts';
+import { ARTIFACTS, launchChromium, servePage, type ServedPage, tempDir } from './browser.ts';
 
-// The browser trainer end to end: `vite build`, dist/ served on 127.0.0.1, Debian's Chromium driving the
+// The browser trainer end to end: `vite build` into a directory of its own, served on 127.0.0.1, Debian's Chromium driving the
 // page on its WebGPU adapter (SwiftShader on a machine without a GPU). The tests share one page, in order:
 // adapter, training, checkpoint into the CLI and back, screenshot; then the kernel validation page.
 
@@ -17,7 +16,6 @@ const ITERS = 200;
 const EVAL_CHARS = 4000;
 const SCREENSHOT_ITERS = 1000;
 
-let server: Server;
 let baseUrl: string;
 let browser: Browser;
 let context: BrowserContext;
@@ -27,11 +25,10 @@ let evalText: string;
 let evalFile: string;
 const pageErrors: string[] = [];
 
-let dist: string; // a build of this file's own: test files never share one
+let served: ServedPage | undefined; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  dist = await tempDir();
-  await buildPage(dist);
-  ({ server, url: baseUrl } = await serveStatic(dist));
+  served = await servePage();
+  baseUrl = served.url;
   browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
   page = await context.newPage();
@@ -44,8 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  if (dist) await rm(dist, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function data(selector: string, key: string): Promise<string | undefined> {

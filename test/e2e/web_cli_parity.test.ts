@@ -1,18 +1,16 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { ARTIFACTS, buildPage, DESKTOP, launchChromium, serveStatic, tempDir } from './browser.ts';
+import { ARTIFACTS, DESKTOP, launchChromium, servePage, type ServedPage, tempDir } from './browser.ts';
 
 // What the page does as the CLI does (issue 11): sampling with char-rnn sample's options, and a training
 // that diverges stopping as char-rnn train does, keeping the last good state. Headless Chromium on its
 // SwiftShader adapter; training on the CPU backend (what auto picks there).
 
-let server: Server;
 let baseUrl: string;
-let dist: string;
+let served: ServedPage | undefined; // a build of this file's own: test files never share one
 let browser: Browser;
 let desktop: BrowserContext;
 let work: string;
@@ -20,9 +18,8 @@ let checkpoint: string; // 60 iterations of `char-rnn train`, hidden 32
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  dist = await tempDir();
-  await buildPage(dist);
-  ({ server, url: baseUrl } = await serveStatic(dist));
+  served = await servePage();
+  baseUrl = served.url;
   browser = await launchChromium();
   desktop = await browser.newContext({ acceptDownloads: true, viewport: DESKTOP });
   work = await tempDir();
@@ -34,8 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  if (dist) await rm(dist, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function open(): Promise<Page> {

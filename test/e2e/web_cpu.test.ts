@@ -1,11 +1,11 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS } from '../helpers/cli.ts';
-import { buildPage, launchChromium, ROOT, serveStatic, tempDir } from './browser.ts';
+import { launchChromium, ROOT, servePage, type ServedPage } from './browser.ts';
 
 // The page's CPU backend is the WebAssembly one. Served by `vite preview` (as `npm run preview` does), the
 // page is cross-origin isolated (COOP and COEP headers, vite.config.ts) and the kernels run on threads;
@@ -18,20 +18,16 @@ const EVAL_CHARS = 4000;
 const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
 let vitePreview: PreviewServer;
-let stop: () => Promise<void>;
+let served: ServedPage | undefined; // a build of this file's own, served plainly (not isolated)
 const urls: Record<'isolated' | 'not isolated', string> = { isolated: '', 'not isolated': '' };
 let browser: Browser;
 let evalText: string;
 
-let dist: string; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  dist = await tempDir();
-  await buildPage(dist);
-  vitePreview = await preview({ root: ROOT, logLevel: 'warn', build: { outDir: dist }, preview: { host: '127.0.0.1', port: 0 } });
+  served = await servePage();
+  urls['not isolated'] = served.url;
+  vitePreview = await preview({ root: ROOT, logLevel: 'warn', build: { outDir: served.dist }, preview: { host: '127.0.0.1', port: 0 } });
   urls.isolated = `http://127.0.0.1:${(vitePreview.httpServer.address() as AddressInfo).port}/`;
-  const plain = await serveStatic(dist);
-  urls['not isolated'] = plain.url;
-  stop = () => new Promise((resolve) => plain.server.close(() => resolve()));
   browser = await launchChromium({ webgpu: false });
   evalText = (await readFile(CORPUS, 'utf8')).slice(0, EVAL_CHARS);
 }, 120_000);
@@ -39,12 +35,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await vitePreview?.close();
-  await stop?.();
-  if (dist) await rm(dist, { recursive: true, force: true });
+  await served?.close();
 });
 
 it('npm run preview sends the cross-origin isolation headers with the page and the kernels it bundles', async () => {
-  const kernels = (await readdir(join(dist, 'assets'))).filter((f) => /^kernels(_single)?-.+\.wasm$/.test(f));
+  const kernels = (await readdir(join(served!.dist, 'assets'))).filter((f) => /^kernels(_single)?-.+\.wasm$/.test(f));
   expect(kernels).toHaveLength(2);
   for (const path of ['index.html', ...kernels.map((f) => `assets/${f}`)]) {
     const response = await fetch(urls.isolated + path);

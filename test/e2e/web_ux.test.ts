@@ -1,17 +1,25 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { ARTIFACTS, axeViolations, buildPage, DESKTOP, inViewport, launchChromium, phoneContext, serveStatic, tempDir } from './browser.ts';
+import {
+  ARTIFACTS,
+  axeViolations,
+  DESKTOP,
+  inViewport,
+  launchChromium,
+  phoneContext,
+  servePage,
+  type ServedPage,
+  tempDir,
+} from './browser.ts';
 
 // The trainer page as a new user meets it (issue 12): one test per numbered item of the issue, in headless
 // Chromium on its SwiftShader adapter, at a desktop's 1280 x 900 and a phone's 390 x 844; and axe-core's
 // accessibility rules on both pages at both sizes. Training here runs on the CPU backend (what `auto`
 // picks on SwiftShader), a few hundred iterations at most.
 
-let server: Server;
 let baseUrl: string;
 let browser: Browser;
 let desktop: BrowserContext;
@@ -19,11 +27,10 @@ let work: string;
 let checkpoint: string; // 60 iterations of `char-rnn train`, hidden 32
 const pageErrors: string[] = [];
 
-let dist: string; // a build of this file's own: test files never share one
+let served: ServedPage | undefined; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  dist = await tempDir();
-  await buildPage(dist);
-  ({ server, url: baseUrl } = await serveStatic(dist));
+  served = await servePage();
+  baseUrl = served.url;
   browser = await launchChromium();
   desktop = await browser.newContext({ acceptDownloads: true, viewport: DESKTOP });
   work = await tempDir();
@@ -35,8 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  if (dist) await rm(dist, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function open(context: BrowserContext = desktop, path = 'index.html'): Promise<Page> {

@@ -1,34 +1,30 @@
-import { readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/model/checkpoint.ts';
-import { buildPage, DESKTOP, launchChromium, serveStatic, tempDir } from './browser.ts';
+import { DESKTOP, launchChromium, servePage, type ServedPage, tempDir } from './browser.ts';
 
 // Issue 9 in the page: the optimizer, clipping, decay and validation fields, and the validation loss drawn
 // beside the training loss, in headless Chromium (training on the CPU backend, what `auto` picks on
 // SwiftShader). One page trains an LSTM with Adam on a held-out tenth; a second one loads its checkpoint.
 
-let server: Server;
 let baseUrl: string;
 let browser: Browser;
 let context: BrowserContext;
 const pageErrors: string[] = [];
 
-let dist: string; // a build of this file's own: test files never share one
+let served: ServedPage | undefined; // a build of this file's own: test files never share one
 beforeAll(async () => {
-  dist = await tempDir();
-  await buildPage(dist);
-  ({ server, url: baseUrl } = await serveStatic(dist));
+  served = await servePage();
+  baseUrl = served.url;
   browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: DESKTOP });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  if (dist) await rm(dist, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function open(): Promise<Page> {
